@@ -1,0 +1,160 @@
+"""Checks for exercise 3. Each check looks at one habit of a correct loop, so one bug fails the
+check that names it: the probes record what happened in the student's run, and where a check can
+judge a number against the student's own run (the losses their loss function returned) it does so,
+and compares with the reference only when the earlier habits are right."""
+
+import probes
+import torch
+
+from grader.checks import expect, fail
+from grader.checks.observe import close, said
+
+SEED = 3
+
+
+def _mean(values):
+    return sum(values) / len(values)
+
+
+def _forward_calls(run, function):
+    """The model's forward calls recorded during `function`; there must be some."""
+    expect(run["calls"], f"{function} never called the model on a batch.",
+           what_to_try="Inside the loop over batches: `outputs = model(inputs)`.")
+    return run["calls"]
+
+
+def test_epoch_loss(student):
+    run = student.run(probes.train_epoch, seed=SEED)
+    returned, losses = run["returned"], run["losses"]
+    if returned["kind"] == "tensor":
+        if returned["has_graph"]:
+            fail(f"train_one_epoch returned {said(returned)}. Adding loss tensors together (`total += loss`) "
+                 "keeps every batch's computation graph alive, so memory grows with each batch, and the caller "
+                 "gets a tensor instead of a number.",
+                 what_to_try="Add up plain numbers: `total += loss.item()`, and return `total / number_of_batches`.")
+        fail(f"train_one_epoch returned {said(returned)}, not a Python float.",
+             what_to_try="Turn each batch's loss into a number with `loss.item()` before adding it up.")
+    expect(returned["kind"] == "number",
+           f"train_one_epoch returned {said(returned)}; it should return the mean training loss as a float.")
+    expect(losses, "train_one_epoch never called the loss function it was given (`loss_fn`), so no loss was "
+                   "computed on the batches.")
+    expected = _mean([seen["loss"] for seen in losses])
+    expect(close(returned["value"], expected, rel=1e-4),
+           f"train_one_epoch returned {returned['value']:.6g}, but the mean of the {len(losses)} batch losses your "
+           f"loop computed is {expected:.6g} (the last batch's loss was {losses[-1]['loss']:.6g}).",
+           what_to_try="Add `loss.item()` for every batch to a running total, and divide by the number of batches "
+                       "at the end (after the loop, not inside it).")
+
+
+def test_fresh_gradients(student):
+    run = student.run(probes.train_epoch, seed=SEED)
+    steps = run["steps"]
+    expect(steps, "Your loop never called `optimizer.step()`, so there was no update whose gradients could be "
+                  "checked.", what_to_try="Call `optimizer.step()` once per batch, after `loss.backward()`.")
+    for number, verdict in enumerate(steps, start=1):  # "scaled" (clipped gradients) is fine
+        if verdict == "stale":
+            fail(f"At optimizer step {number} of {len(steps)}, the parameters' `.grad` held this batch's gradient "
+                 "plus the gradients left over from earlier batches. `loss.backward()` adds to `.grad`; it never "
+                 "replaces it, so without clearing, every step uses the sum of all gradients so far.",
+                 what_to_try="Call `optimizer.zero_grad()` once per batch, before `loss.backward()` (at the start "
+                             "of the loop body, or right after `optimizer.step()`).")
+        if verdict == "cleared":
+            fail(f"At optimizer step {number}, the gradients had been cleared after `loss.backward()` computed "
+                 "them, so `optimizer.step()` had nothing to follow and the model did not learn from that batch.",
+                 what_to_try="Move `optimizer.zero_grad()` so it runs before `loss.backward()`, never between "
+                             "`backward()` and `step()`.")
+        if verdict == "no-backward":
+            fail(f"Optimizer step {number} happened without a `loss.backward()` since the previous step, so it "
+                 "had no new gradients to use.",
+                 what_to_try="For every batch: forward, loss, `loss.backward()`, then `optimizer.step()`.")
+
+
+def test_optimizer_steps(student, reference):
+    run = student.run(probes.train_epoch, seed=SEED)
+    steps, batches = run["steps"], run["batches"]
+    expect(len(steps) == batches,
+           f"The loader had {batches} batches and your loop called `optimizer.step()` {len(steps)} time(s). "
+           "Each batch should give exactly one update of the weights.",
+           what_to_try="Call `optimizer.step()` once inside the loop over batches, after `loss.backward()`.")
+    if all(s == "fresh" for s in steps) and all(c["training"] for c in run["calls"]):
+        # Only a loop that is right in every other way must land on the reference's weights
+        # (a loop that clips gradients, "scaled" steps, legitimately lands elsewhere).
+        expected = reference.run(probes.train_epoch, seed=SEED)["params"]
+        for got, want in zip(run["params"], expected):
+            expect(got.shape == want.shape and torch.allclose(got, want, rtol=1e-4, atol=1e-5),
+                   "After one epoch your model's weights differ from those a correct loop reaches on the same "
+                   "batches, although each step had fresh gradients.",
+                   what_to_try="Use each batch exactly once, in the order the loader gives it: forward the "
+                               "batch's inputs, compute `loss_fn(outputs, targets)`, backward, step.")
+
+
+def test_train_mode(student):
+    run = student.run(probes.train_epoch, seed=SEED)
+    calls = _forward_calls(run, "train_one_epoch")
+    off = sum(1 for c in calls if not c["training"])
+    expect(off == 0,
+           f"The model was in evaluation mode for {off} of {len(calls)} forward passes in train_one_epoch. The "
+           "check handed your function a model left in evaluation mode (as after a validation pass), and it "
+           "trained it that way: dropout stayed off and batch normalisation used its stored statistics.",
+           what_to_try="Call `model.train()` at the start of train_one_epoch, before the loop.")
+    expect(all(c["grad_enabled"] for c in calls),
+           "Some training forward passes ran with gradient tracking switched off, so backward could not "
+           "compute gradients for them.",
+           what_to_try="Do not wrap the training step in `torch.no_grad()`; that belongs in evaluate.")
+
+
+def test_eval_mode(student):
+    run = student.run(probes.evaluate, seed=SEED)
+    calls = _forward_calls(run, "evaluate")
+    on = sum(1 for c in calls if c["training"])
+    if on:
+        extra = (" Batch normalisation's running statistics changed too: evaluating this way alters the model."
+                 if run["running_stats_changed"] else "")
+        fail(f"The model was still in training mode for {on} of {len(calls)} forward passes in evaluate, so "
+             f"dropout kept switching off random units and the scores change from run to run.{extra}",
+             what_to_try="Call `model.eval()` at the start of evaluate.")
+    expect(not run["running_stats_changed"],
+           "evaluate changed the model's batch-normalisation statistics, which only happens in training mode.",
+           what_to_try="Call `model.eval()` before the loop and keep it in that mode for every batch.")
+
+
+def test_no_grad_in_eval(student):
+    run = student.run(probes.evaluate, seed=SEED)
+    calls = _forward_calls(run, "evaluate")
+    tracked = sum(1 for c in calls if c["grad_enabled"])
+    expect(tracked == 0,
+           f"Gradient tracking was on for {tracked} of {len(calls)} forward passes in evaluate. PyTorch then "
+           "records a computation graph for every batch that nobody will call backward on: memory and time "
+           "spent for nothing.",
+           what_to_try="Run the loop of evaluate inside `with torch.no_grad():` (or `torch.inference_mode()`).")
+    expect(not run["weights_changed"], "evaluate changed the model's weights; it should only measure them.",
+           what_to_try="Remove `backward()` and any optimizer use from evaluate.")
+
+
+def test_evaluate_results(student):
+    run = student.run(probes.evaluate, seed=SEED)
+    returned, losses = run["returned"], run["losses"]
+    expect(returned["kind"] == "sequence" and returned["length"] == 2,
+           f"evaluate returned {said(returned)}; it should return two numbers: `return mean_loss, accuracy`.")
+    loss, accuracy = returned["items"]
+    for name, item in (("mean loss", loss), ("accuracy", accuracy)):
+        expect(item["kind"] == "number",
+               f"The {name} evaluate returned is {said(item)}, not a Python float.",
+               what_to_try="Turn tensors into numbers with `.item()` before adding them up.")
+    expect(losses, "evaluate never called the loss function it was given (`loss_fn`).")
+    expected_loss = _mean([seen["loss"] for seen in losses])
+    expect(close(loss["value"], expected_loss, rel=1e-4),
+           f"evaluate returned a mean loss of {loss['value']:.6g}, but the mean of the {len(losses)} batch losses "
+           f"it computed is {expected_loss:.6g}.",
+           what_to_try="Add `loss.item()` for every batch and divide by the number of batches after the loop.")
+    correct = sum(seen["correct"] for seen in losses)
+    count = sum(seen["count"] for seen in losses)
+    expect(0.0 <= accuracy["value"] <= 1.0,
+           f"evaluate returned an accuracy of {accuracy['value']:.6g}; accuracy is a fraction between 0 and 1 "
+           f"(here {correct} right out of {count} samples is {correct / count:.4g}).",
+           what_to_try="Divide the number of correct predictions by the number of samples.")
+    expect(close(accuracy["value"], correct / count, rel=1e-6),
+           f"evaluate returned an accuracy of {accuracy['value']:.6g}, but the model's predictions were right for "
+           f"{correct} of {count} samples, which is {correct / count:.4g}.",
+           what_to_try="Count `(outputs.argmax(dim=1) == targets).sum().item()` over every batch, and divide by the "
+                       "total number of samples (`len(loader.dataset)`).")

@@ -1,0 +1,50 @@
+"""Helpers that probes use to turn what the student's code returned into plain data, and that
+tests use to say in words how two results differ."""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any
+
+
+def describe(value: Any) -> dict[str, Any]:
+    """Plain facts about any value: its type, and for numbers and tensors their value and graph."""
+    import torch
+
+    facts: dict[str, Any] = {"type": type(value).__name__}
+    if isinstance(value, torch.Tensor):
+        facts.update(
+            kind="tensor", shape=list(value.shape), dtype=str(value.dtype), device=str(value.device),
+            requires_grad=bool(value.requires_grad), has_graph=value.grad_fn is not None,
+            value=float(value.detach().float().mean()) if value.numel() and value.device.type != "meta" else None,
+            numel=int(value.numel()),
+        )
+    elif isinstance(value, bool):
+        facts.update(kind="bool", value=value)
+    elif isinstance(value, numbers.Real):
+        facts.update(kind="number", value=float(value))
+    elif isinstance(value, (tuple, list)):
+        facts.update(kind="sequence", items=[describe(v) for v in value[:8]], length=len(value))
+    else:
+        facts.update(kind="other", repr=repr(value)[:200])
+    return facts
+
+
+def close(a: float, b: float, rel: float = 1e-4, abs_: float = 1e-6) -> bool:
+    return math.isclose(a, b, rel_tol=rel, abs_tol=abs_)
+
+
+def said(facts: dict[str, Any]) -> str:
+    """A beginner-readable name for what a value was, from `describe()` facts."""
+    kind = facts.get("kind")
+    if kind == "tensor":
+        graph = ", still attached to the computation graph" if facts["has_graph"] else ""
+        return f"a tensor of shape {tuple(facts['shape'])} ({facts['dtype']}{graph})"
+    if kind == "number":
+        return f"the number {facts['value']:.6g}"
+    if kind == "sequence":
+        return f"a {facts['type']} of {facts['length']} items"
+    if kind == "bool":
+        return f"the boolean {facts['value']}"
+    return f"a value of type {facts['type']}"

@@ -1,0 +1,189 @@
+"""The `grade` command. Each command parses its arguments, calls one function, and maps problems to
+exit codes: 0 all passed, 1 a check failed or the submission could not run, 2 usage or a broken
+exercise definition. This process never imports torch; only the grading process does."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from grader.catalog import Course, find_course
+from grader.progress import Progress
+from grader.yamlfile import SpecError
+
+FORMAT = click.Choice(["text", "markdown", "json"])
+
+
+class DefinitionError(click.ClickException):
+    """A course file (exercise YAML, glossary term) is broken: every problem, one per line."""
+
+    exit_code = 2
+
+    def __init__(self, error: SpecError):
+        count = len(error.problems)
+        super().__init__(f"{count} problem{'s' if count != 1 else ''} in the course files:\n{error}")
+
+    def format_message(self) -> str:
+        return self.message
+
+
+def _course(ctx: click.Context) -> Course:
+    return ctx.ensure_object(dict).setdefault("course", find_course(explicit=ctx.obj.get("course_dir")))
+
+
+def _spec(ctx: click.Context, ref: str):  # noqa: ANN202 - an ExerciseSpec
+    try:
+        return _course(ctx).resolve(ref)
+    except SpecError as exc:
+        raise DefinitionError(exc) from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="torchgrade")
+@click.option("--course", "course_dir", metavar="DIR", envvar="TORCHGRADE_COURSE",
+              help="The course folder (holding exercises/ and glossary/). Default: found from here upwards.")
+@click.pass_context
+def main(ctx: click.Context, course_dir: str | None) -> None:
+    """Grade PyTorch exercises and explain every mistake.
+
+    \b
+    grade list             the exercises, with your last scores
+    grade exercise 3       grade your work on exercise 3
+    grade hint 3           one more hint for exercise 3
+    grade glossary TERM    what a word used in the feedback means
+    """
+    ctx.ensure_object(dict)["course_dir"] = course_dir
+
+
+@main.command("list")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_context
+def list_exercises(ctx: click.Context, fmt: str) -> None:
+    """List the exercises: number, slug, kind, title and your last score."""
+    course = _course(ctx)
+    try:
+        specs = course.load_all()
+    except SpecError as exc:
+        raise DefinitionError(exc) from None
+    progress = Progress.load(Progress.path_for(course.root))
+    rows = []
+    for spec in specs:
+        entry = progress.exercises.get(spec.name)
+        last = None if entry is None or entry.last_score is None else f"{entry.last_score:g}/{entry.max_score:g}"
+        rows.append({"id": spec.id, "slug": spec.slug, "folder": spec.name, "kind": spec.kind, "title": spec.title,
+                     "max_score": spec.max_score, "last": last})
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2))
+    else:
+        from grader.render import render_exercise_list, use_color
+
+        click.echo(render_exercise_list(rows, use_color(sys.stdout.isatty())), nl=False)
+
+
+@main.command("exercise")
+@click.argument("ref", metavar="N")
+@click.option("--submission", type=click.Path(exists=True, path_type=Path),
+              help="Your file, or a folder holding your file(s). Default: your copy in exercises/NN-slug/.")
+@click.option("--format", "fmt", type=FORMAT, default="text", show_default=True)
+@click.option("--output", type=click.Path(dir_okay=False, writable=True, path_type=Path),
+              help="Write the report to this file instead of the terminal.")
+@click.option("--time-limit", type=click.FloatRange(min=0.1), help="Seconds one check may run (default: the exercise's).")
+@click.option("--memory-limit", type=click.IntRange(min=16), help="MiB the code may use (default: the exercise's).")
+@click.option("--no-cache", is_flag=True, help="Re-run the reference solution instead of using cached results.")
+@click.option("--debug", is_flag=True, envvar="TORCHGRADE_DEBUG", help="Show the grader's internals when it fails.")
+@click.pass_context
+def exercise(ctx: click.Context, ref: str, submission: Path | None, fmt: str, output: Path | None,
+             time_limit: float | None, memory_limit: int | None, no_cache: bool, debug: bool) -> None:
+    """Grade exercise N (a number, a folder name like 03-training-loop, or a slug)."""
+    from grader.render import render_result, use_color
+    from grader.runner.launch import grade
+
+    spec = _spec(ctx, ref)
+    course = _course(ctx)
+    result = grade(spec, submission, time_s=time_limit, memory_mb=memory_limit, use_cache=not no_cache, debug=debug)
+    if submission is None:
+        progress_path = Progress.path_for(course.root)
+        progress = Progress.load(progress_path)
+        progress.record(result)
+        progress.save(progress_path)
+    try:
+        glossary = course.glossary
+    except SpecError:
+        glossary = None
+    if output is not None:
+        output.write_text(render_result(result, fmt, glossary, color=False), encoding="utf-8")
+        click.echo(f"Score {result.score:g}/{result.max_score:g} ({result.status}); report written to {output}", err=True)
+    else:
+        click.echo(render_result(result, fmt, glossary, color=use_color(sys.stdout.isatty())), nl=False)
+    ctx.exit(0 if result.passed else 1)
+
+
+@main.command("hint")
+@click.argument("ref", metavar="N")
+@click.pass_context
+def hint(ctx: click.Context, ref: str) -> None:
+    """Show the next hint for exercise N (one more each time you ask)."""
+    spec = _spec(ctx, ref)
+    if not spec.hints:
+        click.echo(f"Exercise {spec.id} has no hints. Read its instructions: exercises/{spec.name}/README.md")
+        return
+    path = Progress.path_for(_course(ctx).root)
+    progress = Progress.load(path)
+    entry = progress.of(spec.name)
+    shown = min(entry.hints_shown + 1, len(spec.hints))
+    entry.hints_shown = shown
+    progress.save(path)
+    for number, text in enumerate(spec.hints[:shown], start=1):
+        click.echo(click.style(f"Hint {number} of {len(spec.hints)}", bold=True))
+        click.echo(text.strip() + "\n")
+    if shown == len(spec.hints):
+        click.echo("That was the last hint.")
+
+
+@main.command("glossary")
+@click.argument("term", required=False)
+@click.option("--markdown", is_flag=True, help="Print the whole glossary as one Markdown page.")
+@click.pass_context
+def glossary(ctx: click.Context, term: str | None, markdown: bool) -> None:
+    """Explain TERM, or list every term."""
+    from grader.render import render_glossary_page, render_term, use_color
+
+    try:
+        terms = _course(ctx).glossary
+    except SpecError as exc:
+        raise DefinitionError(exc) from None
+    color = use_color(sys.stdout.isatty())
+    if markdown:
+        click.echo(render_glossary_page(terms), nl=False)
+    elif term is None:
+        width = max(len(t.id) for t in terms.terms.values())
+        for t in terms.terms.values():
+            click.echo(f"{click.style(t.id.ljust(width), fg='cyan') if color else t.id.ljust(width)}  {t.summary}")
+    else:
+        found = terms.find(term)
+        if found is None:
+            close = ", ".join(t.id for t in terms.suggestions(term)) or "none"
+            raise click.UsageError(f"no glossary term '{term}'. Close matches: {close}. `grade glossary` lists all.")
+        click.echo(render_term(found, terms, color), nl=False)
+
+
+@main.command("validate")
+@click.argument("refs", nargs=-1, metavar="[N]...")
+@click.pass_context
+def validate(ctx: click.Context, refs: tuple[str, ...]) -> None:
+    """Check exercise definitions and the glossary; print every problem as path:line:col."""
+    course = _course(ctx)
+    try:
+        course.glossary
+        specs = [course.resolve(r) for r in refs] if refs else course.load_all()
+    except SpecError as exc:
+        raise DefinitionError(exc) from None
+    for spec in specs:
+        click.echo(f"ok  {spec.name}: {len(spec.checks)} checks, {len(spec.mutants)} mutants, {spec.max_score:g} points")
+
+
+if __name__ == "__main__":
+    main(prog_name="grade")

@@ -1,0 +1,100 @@
+"""The course glossary: one YAML file per term in `glossary/` (the file name is the term's id),
+rendered to `glossary/README.md`, whose anchors every piece of feedback links into."""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError
+
+from grader.spec import ID_PATTERN
+from grader.yamlfile import Problem, SpecError, YamlDoc, load_yaml
+
+GLOSSARY_PAGE = "README.md"
+
+
+class Term(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=ID_PATTERN)
+    term: str = Field(min_length=1)
+    aliases: list[str] = Field(default_factory=list)
+    summary: str = Field(min_length=1, description="one line, shown in the terminal")
+    definition: str = Field(min_length=1)
+    related: list[str] = Field(default_factory=list)
+    docs: HttpUrl | None = None
+
+    @property
+    def anchor(self) -> str:
+        return self.id
+
+
+class Glossary:
+    """All terms by id, plus lookup by alias."""
+
+    def __init__(self, terms: dict[str, Term], folder: Path):
+        self.terms = dict(sorted(terms.items(), key=lambda kv: kv[1].term.lower()))
+        self.folder = folder
+
+    def __contains__(self, term_id: str) -> bool:
+        return term_id in self.terms
+
+    def __getitem__(self, term_id: str) -> Term:
+        return self.terms[term_id]
+
+    def find(self, text: str) -> Term | None:
+        """A term by id, name or alias, ignoring case, spaces and hyphens."""
+        wanted = _fold(text)
+        for term in self.terms.values():
+            if wanted in {_fold(term.id), _fold(term.term), *(_fold(a) for a in term.aliases)}:
+                return term
+        return None
+
+    def suggestions(self, text: str, limit: int = 5) -> list[Term]:
+        """Terms whose names contain `text`, then the closest spellings (for a typo like 'gradiant')."""
+        wanted = _fold(text)
+        names = {_fold(n): t for t in self.terms.values() for n in (t.id, t.term, *t.aliases)}
+        found = [t for name, t in names.items() if wanted and wanted in name]
+        found += [names[n] for n in difflib.get_close_matches(wanted, list(names), n=limit, cutoff=0.75)]
+        return list({t.id: t for t in found}.values())[:limit]
+
+
+def _fold(text: str) -> str:
+    return "".join(ch for ch in text.lower() if ch.isalnum())
+
+
+def load_glossary(folder: Path, display_root: Path | None = None) -> Glossary:
+    """Load every term; raise SpecError listing every problem in every file."""
+    terms: dict[str, Term] = {}
+    docs: dict[str, YamlDoc] = {}
+    problems: list[Problem] = []
+    for path in sorted(folder.glob("*.yaml")):
+        shown = str(path.relative_to(display_root)) if display_root else str(path)
+        try:
+            doc = load_yaml(path, shown)
+        except SpecError as exc:
+            problems += exc.problems
+            continue
+        if not isinstance(doc.data, dict):
+            problems.append(doc.problem((), "a glossary file must be a mapping of keys to values"))
+            continue
+        problems += doc.problems
+        docs[path.stem] = doc
+        try:
+            terms[path.stem] = Term.model_validate({"id": path.stem, **doc.data})
+        except ValidationError as exc:
+            for err in exc.errors():
+                loc = tuple(err["loc"])
+                key = err["type"] == "extra_forbidden"
+                message = f"unknown key '{loc[-1]}'" if key else f"{'.'.join(map(str, loc))}: {err['msg']}"
+                problems.append(doc.problem(loc, message, key=key))
+    known = {path.stem for path in folder.glob("*.yaml")}  # a broken file is still a term that exists
+    for term_id, doc in docs.items():
+        related = doc.data.get("related")
+        for index, other in enumerate(related if isinstance(related, list) else []):
+            if other not in known:
+                problems.append(doc.problem(("related", index), f"related term '{other}' does not exist"))
+    if problems:
+        raise SpecError(problems)
+    return Glossary(terms, folder)

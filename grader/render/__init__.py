@@ -1,0 +1,127 @@
+"""Every view of a result is a Jinja2 template filled from the one result model (`grader.results`):
+terminal text (coloured or plain), Markdown, JSON; plus the glossary page and the explanations of
+failures of the student's code that become check messages."""
+
+from __future__ import annotations
+
+import os
+import textwrap
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+import jinja2
+
+from grader.results import ExerciseResult
+
+if TYPE_CHECKING:
+    from grader.glossary import Glossary
+
+TEMPLATES = Path(__file__).parent / "templates"
+GLOSSARY_LINK_ENV = "TORCHGRADE_GLOSSARY_URL"
+FORMATS = ("text", "markdown", "json")
+WIDTH = 92  # terminal text is wrapped to this many columns
+
+
+def _environment(color: bool) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
+
+    def style(text: Any, fg: str | None = None, bold: bool = False, dim: bool = False) -> str:
+        return click.style(str(text), fg=fg, bold=bold, dim=dim) if color else str(text)
+
+    def indent_all(text: str, width: int = 4) -> str:
+        """Indent and re-flow prose to fit; code lines (indented) and list items keep their own lines."""
+        pad = " " * width
+        out: list[str] = []
+        for block in _blocks(str(text)):
+            if not block:
+                out.append("")
+            elif block.startswith((" ", "\t")):
+                out.append(pad + block)
+            else:
+                hang = "  " if block.startswith(("- ", "* ")) else ""
+                out += textwrap.wrap(block, WIDTH, initial_indent=pad, subsequent_indent=pad + hang,
+                                     break_long_words=False, break_on_hyphens=False)
+        return "\n".join(out)
+
+    def points(value: float) -> str:
+        return f"{value:g}"
+
+    env.filters.update(style=style, indent_all=indent_all, points=points)
+    return env
+
+
+def _blocks(text: str) -> list[str]:
+    """Lines joined into paragraphs: a blank line, an indented (code) line or a list item starts a new one."""
+    blocks: list[str] = []
+    joinable = False
+    for line in text.strip("\n").splitlines():
+        stripped = line.rstrip()
+        if not stripped:
+            blocks.append("")
+            joinable = False
+        elif stripped.startswith((" ", "\t")):
+            blocks.append(stripped)
+            joinable = False
+        elif joinable and not stripped.startswith(("- ", "* ")):
+            blocks[-1] += " " + stripped
+        else:
+            blocks.append(stripped)
+            joinable = True
+    return blocks
+
+
+def use_color(stream_is_tty: bool) -> bool:
+    """Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org)."""
+    return stream_is_tty and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
+
+
+def glossary_link(term_id: str) -> str:
+    base = os.environ.get(GLOSSARY_LINK_ENV, "glossary/README.md")
+    return f"{base}#{term_id}"
+
+
+def _concepts(result: ExerciseResult, glossary: Glossary | None) -> dict[str, Any]:
+    found = {}
+    for check in result.checks:
+        for concept in check.concepts:
+            if glossary is not None and concept in glossary:
+                found[concept] = glossary[concept]
+    return found
+
+
+def render_result(result: ExerciseResult, fmt: str, glossary: Glossary | None, color: bool = False) -> str:
+    """The result in one of FORMATS."""
+    if fmt == "json":
+        return result.model_dump_json(indent=2) + "\n"
+    template = {"text": "result.txt.j2", "markdown": "result.md.j2"}[fmt]
+    return _environment(color and fmt == "text").get_template(template).render(
+        result=result, terms=_concepts(result, glossary), link=glossary_link
+    )
+
+
+def explain_probe_failure(outcome: Any, check_title: str | None, limits: dict[str, Any]) -> str:
+    """Plain words for a run of the student's code that did not finish (raised, exited, hung...)."""
+    return _environment(False).get_template("probe_failure.txt.j2").render(
+        status=outcome.status, error=outcome.error, output=outcome.output_tail.strip(),
+        check=check_title, limits=limits,
+    ).strip()
+
+
+def render_glossary_page(glossary: Glossary) -> str:
+    return _environment(False).get_template("glossary.md.j2").render(terms=list(glossary.terms.values()))
+
+
+def render_term(term: Any, glossary: Glossary, color: bool) -> str:
+    return _environment(color).get_template("term.txt.j2").render(term=term, glossary=glossary)
+
+
+def render_exercise_list(rows: list[dict[str, Any]], color: bool) -> str:
+    return _environment(color).get_template("list.txt.j2").render(rows=rows)

@@ -1,0 +1,66 @@
+"""The one result model. The grading process fills it, the CLI reads it back from JSON, and every
+output format (text, Markdown, JSON) is a view of it."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+CheckStatus = Literal["passed", "failed", "error", "skipped"]
+ResultStatus = Literal["passed", "failed", "error"]
+
+
+class CheckResult(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    title: str
+    status: CheckStatus
+    points: float
+    max_points: float
+    message: str = Field("", description="what happened, for the student; empty when passed")
+    concepts: list[str] = Field(default_factory=list, description="glossary ids")
+    why_it_matters: str = ""
+    what_to_try: str = ""
+    hidden: bool = False
+    duration: float = 0.0
+
+
+class ExerciseResult(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    exercise: str = Field(description="the folder name, e.g. 03-training-loop")
+    exercise_id: int
+    title: str
+    score: float
+    max_score: float
+    passed: bool
+    status: ResultStatus
+    duration: float
+    message: str = Field("", description="why the whole submission could not be graded, if so")
+    checks: list[CheckResult]
+
+    @classmethod
+    def from_checks(cls, *, exercise: str, exercise_id: int, title: str, checks: list[CheckResult],
+                    duration: float, message: str = "") -> ExerciseResult:
+        """Totals and overall status derived from the checks: never 'passed' if nothing ran."""
+        ran = [c for c in checks if c.status != "skipped"]
+        if message or any(c.status == "error" for c in checks):
+            status: ResultStatus = "error"
+        elif ran and all(c.status == "passed" for c in ran):
+            status = "passed"
+        else:
+            status = "failed"
+        return cls(
+            exercise=exercise,
+            exercise_id=exercise_id,
+            title=title,
+            score=round(sum(c.points for c in checks), 6),
+            max_score=round(sum(c.max_points for c in checks), 6),
+            passed=status == "passed",
+            status=status,
+            duration=round(duration, 3),
+            message=message,
+            checks=checks,
+        )

@@ -1,0 +1,105 @@
+"""The grading process: `python -m grader.runner.grading JOB.json`.
+
+It is the only judge. It imports torch, forks the sandbox's zygote before any torch op (workers
+fork from there), imports the submission once to catch syntax and import errors, then runs the
+hidden checks with pytest and writes the result model as JSON to the file the job names.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from grader.results import CheckResult, ExerciseResult
+
+
+def main(job_path: str) -> int:
+    started = time.monotonic()
+    job = json.loads(Path(job_path).read_text())
+    os.environ["PYTORCH_NVML_BASED_CUDA_CHECK"] = "1"  # a CUDA query must not initialise CUDA before forks
+    sys.dont_write_bytecode = True  # nothing is written into the course's folders
+
+    import torch  # noqa: F401 - imported once here; the zygote and every worker inherit it
+
+    from grader.runner.sandbox import Sandbox
+
+    sandbox = Sandbox(preload=job["preload"])
+    try:
+        result = _grade(job, sandbox, started)
+    finally:
+        sandbox.close()
+    tmp = Path(job["result_file"] + ".tmp")
+    tmp.write_text(result.model_dump_json())
+    os.replace(tmp, job["result_file"])
+    return 0
+
+
+def _grade(job: dict[str, Any], sandbox: Any, started: float) -> ExerciseResult:
+    from grader.render import explain_probe_failure
+    from grader.runner.sides import Side
+
+    run_dir = Path(job["run_dir"])
+    limits = {"time_s": job["time_s"], "memory_mb": job["memory_mb"]}
+    cache = Path(job["cache_dir"]) if job.get("cache_dir") else None
+    student = Side("student", Path(job["submission_folder"]), job["module"], sandbox, run_dir,
+                   job["time_s"], job["memory_mb"])
+    reference = Side("reference", Path(job["solution_folder"]), job["module"], sandbox, run_dir,
+                     job["time_s"], job["memory_mb"], cache_dir=cache)
+
+    loaded = student.try_import()
+    if loaded.status != "ok":
+        message = explain_probe_failure(loaded, None, limits)
+        checks = [_check_result(c, "error", message) for c in job["checks"]]
+        return _result(job, checks, started, message)
+
+    outcomes = _run_pytest(job, student, reference, limits)
+    checks = [_check_result(c, o.status, o.message, o.what_to_try, o.duration) for c, o in zip(job["checks"], outcomes)]
+    return _result(job, checks, started)
+
+
+def _run_pytest(job: dict[str, Any], student: Any, reference: Any, limits: dict[str, Any]) -> list[Any]:
+    import pytest
+
+    from grader.runner import plugin
+
+    titles = {c["test_name"]: c["title"] for c in job["checks"]}
+    state = plugin.GradingState(student, reference, titles, limits, debug=job.get("debug", False))
+    ini = Path(job["run_dir"]) / "pytest.ini"
+    ini.write_text("[pytest]\n")
+    args = [
+        job["checks_folder"], "-c", str(ini), "--rootdir", job["checks_folder"],
+        "-q", "-p", "no:cacheprovider", "-p", "no:stepwise", "--assert=plain", "-W", "ignore::DeprecationWarning",
+    ]
+    pytest.main(args, plugins=[plugin, plugin.InstallState(state)])
+    return [plugin.roll_up(state.outcomes.get(c["test_name"], [])) for c in job["checks"]]
+
+
+def _check_result(check: dict[str, Any], status: str, message: str = "", what_to_try: str | None = None,
+                  duration: float = 0.0) -> CheckResult:
+    failed = status in ("failed", "error")
+    return CheckResult(
+        id=check["id"], title=check["title"], status=status,  # type: ignore[arg-type]
+        points=check["points"] if status == "passed" else 0.0, max_points=check["points"],
+        message=message if status != "passed" else "", concepts=check["concepts"],
+        why_it_matters=check["why_it_matters"] if failed else "",
+        what_to_try=(what_to_try or check["what_to_try"]) if failed else "",
+        hidden=check["hidden"], duration=round(duration, 3),
+    )
+
+
+def _result(job: dict[str, Any], checks: list[CheckResult], started: float, message: str = "") -> ExerciseResult:
+    return ExerciseResult.from_checks(
+        exercise=job["exercise"], exercise_id=job["exercise_id"], title=job["title"], checks=checks,
+        duration=time.monotonic() - started, message=message,
+    )
+
+
+if __name__ == "__main__":
+    code = main(sys.argv[1])
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)  # the result is on disk; skip tearing down torch's interpreter state (~0.5 s)

@@ -1,0 +1,161 @@
+"""The CLI's side of grading: copy the submission into a scratch folder, start the grading process
+(`grader.runner.grading`), wait for it within a deadline and read back its result. Nothing here
+imports torch, and whatever goes wrong becomes a result with a clear message, never a traceback.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from grader.results import CheckResult, ExerciseResult
+from grader.spec import ExerciseSpec
+
+# Modules a worker would otherwise import on its own, paid once in the zygote instead.
+# torch._dynamo is what the first optimizer in a process imports (about 1 s).
+ALWAYS_PRELOAD = ["torch._dynamo"]
+PRELOAD_IF_IMPORTED = {"torchvision", "numpy", "PIL"}
+
+
+def cache_dir() -> Path:
+    """Where the reference solution's probe results are kept between runs."""
+    if os.environ.get("TORCHGRADE_CACHE_DIR"):
+        return Path(os.environ["TORCHGRADE_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "torchgrade" / "reference"
+
+
+def grade(spec: ExerciseSpec, submission: Path | None = None, *, time_s: float | None = None,
+          memory_mb: int | None = None, use_cache: bool = True, debug: bool = False) -> ExerciseResult:
+    """Grade one submission (a file or a folder; default: the exercise's own working copy)."""
+    started = time.monotonic()
+    time_s = time_s or spec.limits.time_s
+    memory_mb = memory_mb or spec.limits.memory_mb
+    with tempfile.TemporaryDirectory(prefix="torchgrade-") as scratch:
+        root = Path(scratch)
+        staged = root / "submission"
+        problem = stage_submission(spec, submission, staged)
+        if problem:
+            return error_result(spec, problem, started)
+        run_dir = root / "run"
+        run_dir.mkdir()
+        job = {
+            "exercise": spec.name, "exercise_id": spec.id, "title": spec.title,
+            "checks_folder": str(spec.checks_folder.resolve()),
+            "solution_folder": str(spec.solution_folder.resolve()),
+            "submission_folder": str(staged), "module": Path(spec.files[0]).stem,
+            "time_s": time_s, "memory_mb": memory_mb, "run_dir": str(run_dir),
+            "result_file": str(root / "result.json"),
+            "cache_dir": str(cache_dir()) if use_cache else None, "debug": debug,
+            "preload": preload_modules(spec, staged),
+            "checks": [{**c.model_dump(), "test_name": c.test_name} for c in spec.checks],
+        }
+        (root / "job.json").write_text(json.dumps(job))
+        deadline = 60 + time_s * (2 * len(spec.checks) + 2)
+        return _run_grading_process(spec, root, deadline, started, debug)
+
+
+def _run_grading_process(spec: ExerciseSpec, root: Path, deadline: float, started: float, debug: bool) -> ExerciseResult:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # a third-party plugin must not reorder or alter checks
+    package_parent = str(Path(__file__).resolve().parents[2])
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_parent, env.get("PYTHONPATH")) if p)
+    log_path = root / "grading.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "grader.runner.grading", str(root / "job.json")],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=root,
+            start_new_session=True,
+        )
+        try:
+            proc.wait(timeout=deadline)
+        except subprocess.TimeoutExpired:
+            _kill(proc)
+            return error_result(spec, f"Grading took longer than {deadline:g} seconds in total and was stopped. "
+                                "Look for code that runs far longer than the exercise needs.", started)
+        except BaseException:
+            _kill(proc)
+            raise
+        _kill(proc)
+    result_file = root / "result.json"
+    try:
+        return ExerciseResult.model_validate_json(result_file.read_text())
+    except (OSError, ValidationError) as exc:
+        log_tail = log_path.read_text(errors="replace")[-3000:]
+        message = (f"The grader itself failed (exit code {proc.returncode}) before it could report a result. "
+                   "This is not a problem with your code; tell your instructor.")
+        if debug:
+            message += f"\n\n{type(exc).__name__}: {exc}\n{log_tail}"
+        return error_result(spec, message, started)
+
+
+def _kill(proc: subprocess.Popen[bytes]) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    proc.wait()
+
+
+def stage_submission(spec: ExerciseSpec, submission: Path | None, dest: Path) -> str | None:
+    """Copy the student's file(s) to `dest` under the names the checks import; a problem, or None."""
+    dest.mkdir(parents=True)
+    source = submission or spec.folder
+    expected = ", ".join(spec.files)
+    if source.is_file():
+        if len(spec.files) == 1:
+            shutil.copyfile(source, dest / spec.files[0])
+            return None
+        if source.name not in spec.files:
+            return f"{source} is not one of this exercise's files ({expected}). Pass the folder that holds them."
+        shutil.copyfile(source, dest / source.name)
+        source = source.parent
+    elif not source.is_dir():
+        return f"{source} does not exist. Pass the file you wrote ({expected}) or the folder holding it."
+    missing = [name for name in spec.files if not (source / name).is_file() and not (dest / name).is_file()]
+    if missing:
+        return (f"No file {', '.join(missing)} in {source}. This exercise grades {expected}: "
+                "put your work in a file with exactly that name, or pass it with --submission.")
+    for path in source.glob("*.py"):
+        if not (dest / path.name).exists():
+            shutil.copyfile(path, dest / path.name)
+    return None
+
+
+def preload_modules(spec: ExerciseSpec, staged: Path) -> list[str]:
+    """Heavy modules the student's files or the probes import at the top: the zygote imports them once."""
+    wanted = list(ALWAYS_PRELOAD)
+    for path in [*staged.glob("*.py"), spec.checks_folder / "probes.py"]:
+        try:
+            tree = ast.parse(path.read_bytes())
+        except (OSError, SyntaxError, ValueError):
+            continue
+        for node in tree.body:
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
+                [node.module] if isinstance(node, ast.ImportFrom) and node.module and not node.level else [])
+            for name in names:
+                top = name.split(".")[0]
+                if top in PRELOAD_IF_IMPORTED and top not in wanted:
+                    wanted.append(top)
+    return wanted
+
+
+def error_result(spec: ExerciseSpec, message: str, started: float) -> ExerciseResult:
+    """A result for a submission that could not be graded at all: every check is an error."""
+    checks = [
+        CheckResult(id=c.id, title=c.title, status="error", points=0.0, max_points=c.points, message=message,
+                    concepts=c.concepts, hidden=c.hidden)
+        for c in spec.checks
+    ]
+    return ExerciseResult.from_checks(exercise=spec.name, exercise_id=spec.id, title=spec.title, checks=checks,
+                                      duration=time.monotonic() - started, message=message)

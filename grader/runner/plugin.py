@@ -1,0 +1,122 @@
+"""pytest plugin loaded in the grading process: it hands checks the `student` and `reference` sides
+and turns each test function's reports into one CheckResult (parametrised cases roll up into one:
+a check passes only if every case does). State lives in `config.stash`, never in globals.
+"""
+
+from __future__ import annotations
+
+import traceback
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from grader.checks import CheckFailed
+from grader.render import explain_probe_failure
+from grader.runner.sides import ReferenceFailed, Side, StudentCodeFailed
+
+
+@dataclass
+class CaseOutcome:
+    status: str  # passed | failed | error | skipped
+    message: str = ""
+    what_to_try: str | None = None
+    duration: float = 0.0
+
+
+@dataclass
+class GradingState:
+    student: Side
+    reference: Side
+    titles: dict[str, str]  # test function name -> check title
+    limits: dict[str, Any]
+    debug: bool = False
+    outcomes: dict[str, list[CaseOutcome]] = field(default_factory=dict)
+
+
+STATE = pytest.StashKey[GradingState]()
+
+
+class InstallState:
+    """Registered beside this module so the state reaches `config.stash` before any test runs."""
+
+    def __init__(self, state: GradingState):
+        self.state = state
+
+    def pytest_configure(self, config: pytest.Config) -> None:
+        config.stash[STATE] = self.state
+
+
+@pytest.fixture
+def student(request: pytest.FixtureRequest) -> Side:
+    """The submission: `student.run(probe, **kwargs)` runs a probe on the student's code."""
+    return request.config.stash[STATE].student
+
+
+@pytest.fixture
+def reference(request: pytest.FixtureRequest) -> Side:
+    """The reference solution, probed the same way (its results are cached across runs)."""
+    return request.config.stash[STATE].reference
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "cuda: the check needs a CUDA GPU; skipped (never passed) without one")
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("cuda") is not None:
+        import torch
+
+        if not torch.cuda.is_available():
+            pytest.skip("this check needs a CUDA GPU and this machine has none")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    if report.when == "call" or not report.passed:
+        state = item.config.stash[STATE]
+        name = getattr(item, "originalname", item.name)
+        outcome = _classify(report, call, state.titles.get(name), state)
+        state.outcomes.setdefault(name, []).append(outcome)
+    return report
+
+
+def _classify(report: pytest.TestReport, call: pytest.CallInfo[None], title: str | None, state: GradingState) -> CaseOutcome:
+    duration = report.duration
+    if report.skipped:
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        return CaseOutcome("skipped", reason.removeprefix("Skipped: "), duration=duration)
+    if report.passed:
+        return CaseOutcome("passed", duration=duration)
+    exc = call.excinfo.value if call.excinfo else None
+    if isinstance(exc, CheckFailed):
+        return CaseOutcome("failed", exc.message, exc.what_to_try, duration)
+    if isinstance(exc, StudentCodeFailed):
+        return CaseOutcome("failed", explain_probe_failure(exc.outcome, title, state.limits), duration=duration)
+    if isinstance(exc, ReferenceFailed):
+        detail = explain_probe_failure(exc.outcome, title, state.limits)
+        return CaseOutcome("error", "The reference solution failed this check, so it could not judge your code. "
+                           "This is a problem with the exercise, not with your code: tell your instructor.\n\n" + detail,
+                           duration=duration)
+    if isinstance(exc, AssertionError) and report.when == "call":
+        return CaseOutcome("failed", str(exc) or "This check found a problem in your code.", duration=duration)
+    message = ("The grader hit an internal problem in this check, so it could not judge your code "
+               f"(not your fault; tell your instructor): {type(exc).__name__ if exc else 'error'}: {exc}")
+    if state.debug and call.excinfo is not None:
+        message += "\n\n" + "".join(traceback.format_exception(call.excinfo.value))
+    return CaseOutcome("error", message, duration=duration)
+
+
+def roll_up(cases: list[CaseOutcome]) -> CaseOutcome:
+    """One outcome for a check from all its cases: the worst one speaks for it."""
+    if not cases:
+        return CaseOutcome("error", "This check did not run (the grader could not collect it).")
+    duration = sum(c.duration for c in cases)
+    for status in ("error", "failed"):
+        bad = [c for c in cases if c.status == status]
+        if bad:
+            return CaseOutcome(status, bad[0].message, bad[0].what_to_try, duration)
+    if all(c.status == "skipped" for c in cases):
+        return CaseOutcome("skipped", cases[0].message, duration=duration)
+    return CaseOutcome("passed", duration=duration)

@@ -1,0 +1,438 @@
+"""Runs the student's code in forked workers, never in the process that judges.
+
+The grading process imports torch (no torch op yet) and forks a *zygote* that preloads the heavy
+modules, freezes its heap and then only forks: one worker per probe. A worker applies limits,
+imports the student's module, runs one probe and writes plain data with `torch.save`; the
+grading process reads it back with `torch.load(weights_only=True)`, size-capped, so nothing the
+student's process does can run code in the judge. CUDA is never initialised in the zygote.
+"""
+
+from __future__ import annotations
+
+import gc
+import importlib
+import importlib.util
+import json
+import math
+import os
+import resource
+import signal
+import struct
+import sys
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+RESULT_FILE = "result.pt"
+OUTPUT_FILE = "output.txt"
+MAX_RESULT_BYTES = 64 * 1024 * 1024
+MAX_OUTPUT_BYTES = 8 * 1024 * 1024
+OUTPUT_TAIL_CHARS = 2000
+MEMORY_MARKERS = ("can't allocate memory", "DefaultCPUAllocator", "out of memory", "Cannot allocate memory")
+
+
+@dataclass
+class ProbeJob:
+    """What a worker runs: `probe(module, **kwargs)` with `module` imported from `code_dir`."""
+
+    code_dir: str
+    module: str
+    probe_file: str  # a path to a .py file, or an importable module name
+    probe_name: str
+    kwargs: dict[str, Any]
+    time_s: float
+    memory_mb: int
+    work_dir: str
+
+
+@dataclass
+class ProbeOutcome:
+    """How a worker ended. `value` is set when status is 'ok'; otherwise `error` says what happened."""
+
+    status: str  # ok | error | timeout | exited | crashed
+    duration: float
+    value: Any = None
+    error: dict[str, Any] = field(default_factory=dict)
+    output_tail: str = ""
+
+
+# ----------------------------------------------------------------------------- grading process side
+
+
+class Sandbox:
+    """The grading process's handle on the zygote: send a job, wait for its outcome."""
+
+    def __init__(self, preload: list[str]):
+        req_r, req_w = os.pipe()
+        resp_r, resp_w = os.pipe()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:  # the zygote
+            os.close(req_w)
+            os.close(resp_r)
+            try:
+                _zygote_main(req_r, resp_w, preload)
+            finally:
+                os._exit(0)
+        os.close(req_r)
+        os.close(resp_w)
+        self.pid = pid
+        self._requests = os.fdopen(req_w, "wb", buffering=0)
+        self._responses = os.fdopen(resp_r, "rb", buffering=0)
+
+    def run(self, job: ProbeJob) -> ProbeOutcome:
+        _send(self._requests, job.__dict__)
+        reply = _receive(self._responses)
+        if reply is None:
+            raise RuntimeError("the grader's worker server stopped unexpectedly")
+        outcome = ProbeOutcome(
+            status=reply["status"], duration=reply["duration"], error=reply.get("error", {}),
+            output_tail=_tail(Path(job.work_dir) / OUTPUT_FILE),
+        )
+        if outcome.status == "ok":
+            _load_result(Path(job.work_dir) / RESULT_FILE, outcome)
+        return outcome
+
+    def close(self) -> None:
+        try:
+            self._requests.close()
+            os.waitpid(self.pid, 0)
+        except (OSError, ChildProcessError):
+            pass
+
+
+def _load_result(path: Path, outcome: ProbeOutcome) -> None:
+    """Read the worker's file without trusting it: a size cap, then weights_only unpickling."""
+    import torch
+
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        outcome.status, outcome.error = "exited", {"kind": "no-result"}
+        return
+    if size > MAX_RESULT_BYTES:
+        outcome.status, outcome.error = "error", {"kind": "too-large", "size": size}
+        return
+    try:
+        payload = torch.load(path, weights_only=True, map_location="cpu")
+    except Exception as exc:  # noqa: BLE001 - any unreadable payload is the submission's doing
+        outcome.status, outcome.error = "error", {"kind": "bad-result", "message": str(exc)[:500]}
+        return
+    if not isinstance(payload, dict):
+        outcome.status, outcome.error = "error", {"kind": "bad-result", "message": "not a dict"}
+    elif "error" in payload:
+        outcome.status, outcome.error = "error", payload["error"]
+    else:
+        outcome.value = payload.get("value")
+
+
+def _tail(path: Path) -> str:
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            f.seek(max(0, f.tell() - OUTPUT_TAIL_CHARS))
+            return f.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+def _send(stream: Any, message: dict[str, Any]) -> None:
+    data = json.dumps(message).encode()
+    stream.write(struct.pack("!I", len(data)) + data)
+
+
+def _receive(stream: Any) -> dict[str, Any] | None:
+    header = _read_exactly(stream, 4)
+    if header is None:
+        return None
+    body = _read_exactly(stream, struct.unpack("!I", header)[0])
+    return None if body is None else json.loads(body)
+
+
+def _read_exactly(stream: Any, n: int) -> bytes | None:
+    chunks, remaining = [], n
+    while remaining:
+        chunk = stream.read(remaining)
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
+
+
+# ----------------------------------------------------------------------------- zygote
+
+
+def _zygote_main(req_fd: int, resp_fd: int, preload: list[str]) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the grading process decides when to stop
+    _become_subreaper()
+    for name in preload:
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - a missing optional module is the worker's problem, reported there
+            pass
+    gc.collect()
+    gc.freeze()  # forked workers then skip walking the inherited heap (~420 ms -> ~30 ms a fork)
+    requests = os.fdopen(req_fd, "rb", buffering=0)
+    responses = os.fdopen(resp_fd, "wb", buffering=0)
+    while (message := _receive(requests)) is not None:
+        job = ProbeJob(**message)
+        _send(responses, _run_one(job, (req_fd, resp_fd)))
+
+
+def _run_one(job: ProbeJob, private_fds: tuple[int, ...]) -> dict[str, Any]:
+    vsize = _virtual_size()
+    start = time.monotonic()
+    pid = os.fork()
+    if pid == 0:
+        code = 70
+        try:
+            code = _worker_main(job, private_fds, vsize)
+        except BaseException:  # noqa: BLE001 - a failure of the grader's own set-up, kept for the log
+            traceback.print_exc()
+        finally:
+            for stream in (sys.stdout, sys.stderr):
+                try:
+                    stream.flush()
+                except Exception:  # noqa: BLE001
+                    pass
+            os._exit(code)
+    deadline = start + job.time_s
+    status, delay = None, 0.0005
+    while status is None:
+        done, wait_status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            status = wait_status
+        elif time.monotonic() > deadline:
+            _kill_group(pid)
+            _, status = os.waitpid(pid, 0)
+            _kill_group(pid)
+            _reap_orphans()
+            return {"status": "timeout", "duration": time.monotonic() - start, "error": {"kind": "timeout", "limit_s": job.time_s}}
+        else:
+            time.sleep(delay)
+            delay = min(delay * 2, 0.02)
+    duration = time.monotonic() - start
+    _kill_group(pid)  # anything the student's code left running (a DataLoader worker, a child) goes too
+    _reap_orphans()
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        kind = "cpu-time" if sig == signal.SIGXCPU else "signal"
+        return {"status": "crashed", "duration": duration, "error": {"kind": kind, "signal": signal.Signals(sig).name, "limit_s": job.time_s}}
+    code = os.WEXITSTATUS(status)
+    if code != 0:
+        return {"status": "exited", "duration": duration, "error": {"kind": "exit-code", "exit_code": code}}
+    return {"status": "ok", "duration": duration}
+
+
+def _kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _become_subreaper() -> None:
+    """Orphaned grandchildren then come back to the zygote, which reaps them (Linux only)."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+        except (OSError, AttributeError):
+            pass
+
+
+def _reap_orphans() -> None:
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def _virtual_size() -> int:
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError):
+        return 0
+
+
+# ----------------------------------------------------------------------------- worker
+
+
+def _worker_main(job: ProbeJob, private_fds: tuple[int, ...], vsize: int) -> int:
+    for fd in private_fds:
+        os.close(fd)
+    os.setsid()
+    work = Path(job.work_dir)
+    os.chdir(work)
+    _redirect_output(work / OUTPUT_FILE)
+    _apply_limits(job, vsize)
+    _scrub_environment(work)
+
+    import torch
+
+    torch.set_num_threads(1)
+    sys.dont_write_bytecode = True
+    sys.argv = [str(Path(job.code_dir) / f"{job.module}.py")]
+    sys.path.insert(0, job.code_dir)
+
+    # The probe module is imported before the student's, so it holds the real torch functions.
+    try:
+        probe = _load_probe(job.probe_file, job.probe_name)
+    except Exception:  # noqa: BLE001 - the exercise's own probe is broken: a grader error
+        return _write_error(work, {"kind": "grader", "type": "ProbeLoadError", "message": traceback.format_exc()[-2000:]})
+    try:
+        module = importlib.import_module(job.module)
+    except BaseException as exc:  # noqa: BLE001 - SystemExit and KeyboardInterrupt are the student's too
+        return _write_error(work, describe_exception(exc, job.code_dir, during="import"))
+    try:
+        value = probe(module, **job.kwargs)
+    except BaseException as exc:  # noqa: BLE001
+        return _write_error(work, describe_exception(exc, job.code_dir, during="probe"))
+    try:
+        plain = to_plain(value)
+    except TypeError as exc:
+        return _write_error(work, {"kind": "grader", "type": "TypeError", "message": f"probe {job.probe_name} returned {exc}"})
+    _write(work, {"value": plain})
+    return 0
+
+
+def _load_probe(where: str, name: str) -> Callable[..., Any]:
+    """`where` is a probe file's path (an exercise's checks/probes.py) or an importable module name."""
+    if where.endswith(".py"):
+        spec = importlib.util.spec_from_file_location(f"_torchgrade_probes_{Path(where).stem}", where)
+        if spec is None or spec.loader is None:
+            raise ImportError(f"cannot load probes from {where}")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module
+        spec.loader.exec_module(module)
+    else:
+        module = importlib.import_module(where)
+    target: Any = module
+    for part in name.split("."):
+        target = getattr(target, part)
+    return target
+
+
+def _redirect_output(path: Path) -> None:
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    out = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.dup2(out, 1)
+    os.dup2(out, 2)
+    os.close(null)
+    os.close(out)
+
+
+def _apply_limits(job: ProbeJob, vsize: int) -> None:
+    def cap(limit: int, value: int) -> None:
+        try:
+            _, hard = resource.getrlimit(limit)
+            value = value if hard == resource.RLIM_INFINITY else min(value, hard)
+            resource.setrlimit(limit, (value, hard))
+        except (ValueError, OSError):
+            pass
+
+    # Address space: what torch already maps (about 3.5 GiB of virtual size here) plus the allowance.
+    cap(resource.RLIMIT_AS, vsize + job.memory_mb * 1024 * 1024)
+    cap(resource.RLIMIT_CPU, math.ceil(job.time_s) + 1)
+    cap(resource.RLIMIT_FSIZE, MAX_RESULT_BYTES + MAX_OUTPUT_BYTES)
+    cap(resource.RLIMIT_CORE, 0)
+
+
+def _scrub_environment(work: Path) -> None:
+    keep = {k: os.environ[k] for k in ("PATH", "LANG", "LC_ALL", "PYTORCH_NVML_BASED_CUDA_CHECK") if k in os.environ}
+    os.environ.clear()
+    os.environ.update(keep, HOME=str(work), TMPDIR=str(work), OMP_NUM_THREADS="1", PYTHONDONTWRITEBYTECODE="1")
+    import tempfile
+
+    tempfile.tempdir = str(work)
+
+
+def _write_error(work: Path, error: dict[str, Any]) -> int:
+    _write(work, {"error": error})
+    return 0
+
+
+def _write(work: Path, payload: dict[str, Any]) -> None:
+    import torch
+
+    tmp = work / (RESULT_FILE + ".tmp")
+    torch.save(payload, tmp)
+    os.replace(tmp, work / RESULT_FILE)
+
+
+def to_plain(value: Any) -> Any:
+    """Plain data only (what `torch.load(weights_only=True)` accepts); tensors detached on the CPU."""
+    import torch
+
+    if value is None or isinstance(value, (bool, int, float, str, complex)):
+        return value
+    if isinstance(value, torch.Tensor):
+        return value.detach().as_subclass(torch.Tensor).to("cpu").clone()
+    if isinstance(value, torch.Size):
+        return tuple(int(v) for v in value)
+    if isinstance(value, torch.dtype):
+        return str(value)
+    if isinstance(value, (list, tuple)):
+        items = [to_plain(v) for v in value]
+        return items if isinstance(value, list) else tuple(items)
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            if not isinstance(key, (str, int)):
+                raise TypeError(f"a dict key of type {type(key).__name__}")
+            out[key] = to_plain(item)
+        return out
+    raise TypeError(f"a value of type {type(value).__name__}, which is not plain data")
+
+
+def describe_exception(exc: BaseException, code_dir: str, during: str) -> dict[str, Any]:
+    """The facts a beginner needs: what was raised, and the line of *their* file it came from."""
+    info: dict[str, Any] = {"kind": "exception", "during": during, "type": type(exc).__name__,
+                            "message": _safe_str(exc)[:2000]}
+    if isinstance(exc, SystemExit):
+        info.update(kind="exit", exit_code=str(exc.code))
+    elif isinstance(exc, KeyboardInterrupt):
+        info.update(kind="exit", exit_code="KeyboardInterrupt")
+    elif isinstance(exc, MemoryError) or any(m in info["message"] for m in MEMORY_MARKERS):
+        info["kind"] = "memory"
+    elif isinstance(exc, NotImplementedError):
+        info["kind"] = "not-implemented"
+    if isinstance(exc, SyntaxError) and _inside(exc.filename, code_dir):
+        info.update(kind="syntax", file=Path(exc.filename or "").name, line=exc.lineno or 0,
+                    column=exc.offset or 0, code=(exc.text or "").rstrip("\n"), message=exc.msg)
+        return info
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if _inside(f.filename, code_dir)]
+    if frames:
+        last = frames[-1]
+        info.update(file=Path(last.filename).name, line=last.lineno or 0, function=last.name, code=(last.line or "").strip())
+        info["frames"] = [
+            {"file": Path(f.filename).name, "line": f.lineno or 0, "function": f.name, "code": (f.line or "").strip()}
+            for f in frames[-5:]
+        ]
+    return info
+
+
+def _inside(filename: str | None, folder: str) -> bool:
+    if not filename:
+        return False
+    try:
+        return Path(filename).resolve().is_relative_to(Path(folder).resolve())
+    except (OSError, ValueError):
+        return False
+
+
+def _safe_str(exc: BaseException) -> str:
+    try:
+        return str(exc)
+    except Exception:  # noqa: BLE001 - a student's exception class may break __str__
+        return f"<{type(exc).__name__} whose message could not be read>"

@@ -1,0 +1,118 @@
+"""The two sides a check compares: `student` and `reference`. Each runs probes in the sandbox on its
+own code; results are memoised for the run, and the reference's are cached on disk across runs."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+from grader.runner.sandbox import RESULT_FILE, ProbeJob, ProbeOutcome, Sandbox, _load_result
+
+IMPORT_PROBE = ("grader.runner.sides", "import_only")
+
+
+class StudentCodeFailed(Exception):
+    """The student's code could not finish a probe: it raised, exited, hung or ran out of memory."""
+
+    def __init__(self, outcome: ProbeOutcome):
+        super().__init__(outcome.status)
+        self.outcome = outcome
+
+
+class ReferenceFailed(Exception):
+    """The reference solution failed a probe: the exercise is broken, not the student's code."""
+
+    def __init__(self, outcome: ProbeOutcome):
+        super().__init__(f"reference solution failed: {outcome.status} {outcome.error}")
+        self.outcome = outcome
+
+
+def import_only(module: Any) -> list[str]:
+    """The built-in probe that only imports the file; returns its public names."""
+    return sorted(name for name in vars(module) if not name.startswith("_"))
+
+
+class Side:
+    """One body of code (the submission or the reference solution) that probes run against."""
+
+    def __init__(self, name: str, code_dir: Path, module: str, sandbox: Sandbox, run_dir: Path,
+                 time_s: float, memory_mb: int, cache_dir: Path | None = None):
+        self.name = name
+        self.code_dir = code_dir
+        self.module = module
+        self._sandbox = sandbox
+        self._run_dir = run_dir
+        self._time_s = time_s
+        self._memory_mb = memory_mb
+        self._cache_dir = cache_dir
+        self._memo: dict[str, ProbeOutcome] = {}
+        self._jobs = 0
+
+    @property
+    def is_student(self) -> bool:
+        return self.name == "student"
+
+    def run(self, probe: Callable[..., Any], /, **kwargs: Any) -> Any:
+        """Run `probe(module, **kwargs)` in a worker and return its plain data (a fresh copy)."""
+        # The grader's own probes are imported by name; an exercise's are loaded from their file.
+        module = probe.__module__
+        where = module if module.startswith("grader.") else str(Path(probe.__code__.co_filename).resolve())
+        outcome = self.outcome(where, probe.__qualname__, kwargs)
+        if outcome.status != "ok":
+            raise (StudentCodeFailed if self.is_student else ReferenceFailed)(outcome)
+        return copy.deepcopy(outcome.value)
+
+    def try_import(self) -> ProbeOutcome:
+        """Import the code once, before any check: a syntax or import error then explains every check."""
+        return self.outcome(*IMPORT_PROBE, {})
+
+    def outcome(self, where: str, name: str, kwargs: dict[str, Any]) -> ProbeOutcome:
+        key = json.dumps([where, name, kwargs], sort_keys=True, default=str)
+        if key not in self._memo:
+            self._memo[key] = self._cached(where, name, kwargs) or self._execute(where, name, kwargs)
+        return self._memo[key]
+
+    def _execute(self, where: str, name: str, kwargs: dict[str, Any]) -> ProbeOutcome:
+        self._jobs += 1
+        work = self._run_dir / f"{self.name}-{self._jobs:03d}"
+        work.mkdir(parents=True)
+        job = ProbeJob(code_dir=str(self.code_dir), module=self.module, probe_file=where, probe_name=name,
+                       kwargs=kwargs, time_s=self._time_s, memory_mb=self._memory_mb, work_dir=str(work))
+        outcome = self._sandbox.run(job)
+        if outcome.status == "ok" and self._cache_dir is not None:
+            self._cache_dir.mkdir(parents=True, exist_ok=True)
+            target = self._cache_dir / f"{self._cache_key(where, name, kwargs)}.pt"
+            shutil.copyfile(work / RESULT_FILE, target.with_suffix(".tmp"))
+            os.replace(target.with_suffix(".tmp"), target)
+        return outcome
+
+    def _cached(self, where: str, name: str, kwargs: dict[str, Any]) -> ProbeOutcome | None:
+        if self._cache_dir is None:
+            return None
+        path = self._cache_dir / f"{self._cache_key(where, name, kwargs)}.pt"
+        if not path.is_file():
+            return None
+        outcome = ProbeOutcome(status="ok", duration=0.0)
+        _load_result(path, outcome)
+        return outcome if outcome.status == "ok" else None
+
+    def _cache_key(self, where: str, name: str, kwargs: dict[str, Any]) -> str:
+        """Everything the reference's answer depends on: its code, the probe, the helpers, torch."""
+        import torch
+
+        digest = hashlib.sha256()
+        digest.update(json.dumps([name, kwargs, torch.__version__, sys.version_info[:2]], sort_keys=True, default=str).encode())
+        sources = sorted(self.code_dir.glob("*.py"))
+        sources += sorted((Path(__file__).resolve().parent.parent / "checks").glob("*.py"))
+        if where.endswith(".py"):
+            sources.append(Path(where))
+        for path in sources:
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
+        return digest.hexdigest()[:32]

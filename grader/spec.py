@@ -1,0 +1,229 @@
+"""Exercise definitions (`exercises/NN-slug/exercise.yaml`): the models and a loader that reports
+every problem in a file as `path:line:col: message`, never a traceback.
+
+Checks are pytest functions in `checks/test_*.py`; check id `fresh-gradients` is the test
+function `test_fresh_gradients`. Test names are found by parsing the files (no import, no torch).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from grader.yamlfile import Problem, SpecError, YamlDoc, load_yaml
+
+ID_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+Slug = Annotated[str, Field(pattern=ID_PATTERN)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Limits(_Strict):
+    """How long and how much memory one probe of the student's code may take."""
+
+    time_s: float = Field(10.0, gt=0, le=600, description="wall-clock seconds per probe")
+    memory_mb: int = Field(2048, gt=0, description="memory the student's code may add, in MiB")
+
+
+class CheckSpec(_Strict):
+    """One graded check: a pytest function plus what a student reads when it fails."""
+
+    id: Slug
+    title: str = Field(min_length=1)
+    points: float = Field(gt=0)
+    hidden: bool = Field(False, description="hidden checks are not listed to students before grading")
+    concepts: list[Slug] = Field(min_length=1, description="glossary ids this check is about")
+    why_it_matters: str = Field(min_length=1)
+    what_to_try: str = Field(min_length=1)
+
+    @property
+    def test_name(self) -> str:
+        return "test_" + self.id.replace("-", "_")
+
+
+class VariantSpec(_Strict):
+    """A file that replaces the student's file: a known mistake (mutant) or another valid style."""
+
+    file: str = Field(min_length=1, description="path relative to solutions/NN-slug/")
+    description: str = Field(min_length=1)
+
+
+class MutantSpec(VariantSpec):
+    fails: list[Slug] = Field(min_length=1, description="ids of the checks that must catch it")
+
+
+class ExerciseSpec(_Strict):
+    """Everything `exercise.yaml` says about one exercise."""
+
+    id: int = Field(ge=1, le=99)
+    slug: Slug
+    kind: Literal["code"] = "code"
+    title: str = Field(min_length=1)
+    summary: str = Field(min_length=1)
+    instructions: str = Field(min_length=1)
+    files: list[str] = Field(min_length=1, description="the student's file names, the first is the main module")
+    limits: Limits = Limits()
+    checks: list[CheckSpec] = Field(min_length=1)
+    hints: list[str] = Field(default_factory=list)
+    mutants: list[MutantSpec] = Field(default_factory=list)
+    alternatives: list[VariantSpec] = Field(
+        default_factory=list, description="correct solutions in other styles; each must pass every check"
+    )
+
+    # Set by the loader, not read from YAML.
+    folder: Path = Field(Path("."), exclude=True)
+    solution_folder: Path = Field(Path("."), exclude=True)
+
+    @field_validator("files")
+    @classmethod
+    def _python_files(cls, files: list[str]) -> list[str]:
+        for name in files:
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*\.py", name):
+                raise ValueError(f"'{name}' is not a Python file name a module can be imported from")
+        return files
+
+    @property
+    def name(self) -> str:
+        """The folder name, e.g. `03-training-loop`."""
+        return f"{self.id:02d}-{self.slug}"
+
+    @property
+    def checks_folder(self) -> Path:
+        return self.folder / "checks"
+
+    @property
+    def max_score(self) -> float:
+        return sum(c.points for c in self.checks)
+
+    def check(self, check_id: str) -> CheckSpec:
+        return next(c for c in self.checks if c.id == check_id)
+
+
+def load_exercise(folder: Path, solutions_root: Path, concepts: set[str], display_root: Path) -> ExerciseSpec:
+    """Load and cross-check one exercise folder; raise SpecError listing every problem."""
+    yaml_path = folder / "exercise.yaml"
+    shown = _display(yaml_path, display_root)
+    doc = load_yaml(yaml_path, shown)
+    problems: list[Problem] = list(doc.problems)
+    if not isinstance(doc.data, dict):
+        raise SpecError([*problems, doc.problem((), "an exercise file must be a mapping of keys to values")])
+    solution_folder = solutions_root / folder.name
+    problems += _semantic_problems(doc, folder, solution_folder, concepts, display_root)
+    try:
+        spec = ExerciseSpec.model_validate(doc.data)
+    except ValidationError as exc:
+        raise SpecError(problems + _validation_problems(doc, exc)) from None
+    if problems:
+        raise SpecError(problems)
+    spec = spec.model_copy(update={"folder": folder, "solution_folder": solution_folder})
+    return spec
+
+
+def _display(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
+
+
+def _validation_problems(doc: YamlDoc, exc: ValidationError) -> list[Problem]:
+    problems = []
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        kind = err["type"]
+        if kind == "extra_forbidden":
+            problems.append(doc.problem(loc, f"unknown key '{loc[-1]}'", key=True))
+        elif kind == "missing":
+            where = ".".join(str(p) for p in loc[:-1]) or "the top level"
+            problems.append(doc.problem(loc[:-1], f"missing required key '{loc[-1]}' in {where}"))
+        else:
+            field = ".".join(str(p) for p in loc)
+            message = err["msg"].removeprefix("Value error, ")
+            problems.append(doc.problem(loc, f"{field}: {message}"))
+    return problems
+
+
+def _semantic_problems(
+    doc: YamlDoc, folder: Path, solution_folder: Path, concepts: set[str], display_root: Path
+) -> list[Problem]:
+    """Problems a schema cannot see: names, duplicates, concepts, tests and files that must exist."""
+    data = doc.data
+    problems: list[Problem] = []
+    checks = data.get("checks") if isinstance(data.get("checks"), list) else []
+
+    expected = folder.name
+    if isinstance(data.get("id"), int) and isinstance(data.get("slug"), str):
+        if f"{data['id']:02d}-{data['slug']}" != expected:
+            problems.append(
+                doc.problem(("slug",), f"the folder is '{expected}' but id and slug make '{data['id']:02d}-{data['slug']}'")
+            )
+
+    seen_ids: dict[str, int] = {}
+    for index, check in enumerate(checks):
+        if not isinstance(check, dict):
+            continue
+        check_id = check.get("id")
+        if isinstance(check_id, str):
+            if check_id in seen_ids:
+                problems.append(doc.problem(("checks", index, "id"), f"duplicate check id '{check_id}' (first used in checks[{seen_ids[check_id]}])"))
+            seen_ids.setdefault(check_id, index)
+        for ci, concept in enumerate(check.get("concepts") or []):
+            if isinstance(concept, str) and concept not in concepts:
+                problems.append(
+                    doc.problem(("checks", index, "concepts", ci), f"unknown glossary concept '{concept}' (no glossary/{concept}.yaml)")
+                )
+
+    tests, test_problems = _find_tests(folder / "checks", display_root)
+    problems += test_problems
+    for index, check in enumerate(checks):
+        if isinstance(check, dict) and isinstance(check.get("id"), str):
+            name = "test_" + check["id"].replace("-", "_")
+            if name not in tests:
+                problems.append(doc.problem(("checks", index, "id"), f"check '{check['id']}' has no test: expected a function {name}() in checks/test_*.py"))
+    declared = {"test_" + c["id"].replace("-", "_") for c in checks if isinstance(c, dict) and isinstance(c.get("id"), str)}
+    for name, (file, line) in sorted(tests.items()):
+        if name not in declared:
+            check_id = name.removeprefix("test_").replace("_", "-")
+            problems.append(Problem(file, line, 1, f"test {name}() is not declared in exercise.yaml (add a check with id '{check_id}')"))
+
+    for kind in ("mutants", "alternatives"):
+        for index, variant in enumerate(data.get(kind) or []):
+            if not isinstance(variant, dict):
+                continue
+            for fi, fails in enumerate(variant.get("fails") or []):
+                if isinstance(fails, str) and fails not in seen_ids:
+                    problems.append(doc.problem((kind, index, "fails", fi), f"'{fails}' is not the id of a check in this file"))
+            if isinstance(variant.get("file"), str) and not (solution_folder / variant["file"]).is_file():
+                shown = _display(solution_folder / variant["file"], display_root)
+                problems.append(doc.problem((kind, index, "file"), f"{kind[:-1]} file {shown} does not exist"))
+
+    files = data.get("files") if isinstance(data.get("files"), list) else []
+    for fi, name in enumerate(files):
+        if isinstance(name, str) and not (folder / name).is_file():
+            problems.append(doc.problem(("files", fi), f"the starter file {name} is missing from {folder.name}/"))
+    if not solution_folder.is_dir():
+        problems.append(doc.problem((), f"no reference solution: {_display(solution_folder, display_root)}/ does not exist"))
+    return problems
+
+
+def _find_tests(checks_folder: Path, display_root: Path) -> tuple[dict[str, tuple[str, int]], list[Problem]]:
+    """Names of the top-level test functions in checks/test_*.py, found by parsing (nothing runs)."""
+    tests: dict[str, tuple[str, int]] = {}
+    problems: list[Problem] = []
+    for path in sorted(checks_folder.glob("test_*.py")):
+        shown = _display(path, display_root)
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        except SyntaxError as exc:
+            problems.append(Problem(shown, exc.lineno or 1, exc.offset or 1, f"syntax error in check file: {exc.msg}"))
+            continue
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
+                tests[node.name] = (shown, node.lineno)
+    return tests, problems

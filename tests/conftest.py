@@ -1,0 +1,52 @@
+"""Shared fixtures: the course shipped in this repository, and `grade` run as a real subprocess
+(the way students run it), with a private reference cache and progress file per test session."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Ran:
+    code: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> Any:
+        return json.loads(self.stdout)
+
+
+@pytest.fixture(scope="session")
+def course_root() -> Path:
+    return ROOT
+
+
+@pytest.fixture(scope="session")
+def session_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    state = tmp_path_factory.mktemp("grade-state")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TORCHGRADE_", "PYTEST_"))}
+    env.update(TORCHGRADE_CACHE_DIR=str(state / "cache"), TORCHGRADE_PROGRESS=str(state / "progress.json"),
+               NO_COLOR="1")
+    return env
+
+
+@pytest.fixture(scope="session")
+def grade(session_env: dict[str, str]):
+    """Run `grade ARGS...` in the repository root; returns exit code, stdout and stderr."""
+
+    def run(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None, timeout: float = 300) -> Ran:
+        proc = subprocess.run([sys.executable, "-m", "grader.cli", *args], cwd=cwd, capture_output=True, text=True,
+                              env={**session_env, **(env or {})}, timeout=timeout)
+        return Ran(proc.returncode, proc.stdout, proc.stderr)
+
+    return run

@@ -1,0 +1,20 @@
+"""The repository's promises: CI (`.ci/run`) installs what the README installs and runs its test command."""
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_ci_runs_the_readme_test_command():
+    readme = (ROOT / "README.md").read_text()
+    ci = (ROOT / ".ci" / "run").read_text()
+    command = next(line for line in readme.splitlines() if line.endswith("python -m pytest"))
+    ci_steps = [line for line in ci.splitlines() if line and not line.startswith(("#", "set ", "cd "))]
+    assert ci_steps == command.split(" && ")
+
+
+def test_top_level_holds_only_the_agreed_folders():
+    allowed = {"exercises", "solutions", "grader", "glossary", "tests", "pyproject.toml", "README.md", ".ci",
+               "docs", "bench", ".git", ".gitignore", ".venv"}
+    extra = {p.name for p in ROOT.iterdir()} - allowed
+    assert not {e for e in extra if not e.endswith(".egg-info") and e not in {".pytest_cache", "build"}}, extra

@@ -1,0 +1,112 @@
+"""Exercise definitions: every problem in a file is reported as `path:line:col: message`, all of
+them at once, with exit code 2 and never a traceback."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from grader.catalog import Course
+from grader.yamlfile import SpecError
+
+ROOT = Path(__file__).resolve().parent.parent
+EXERCISE = "03-training-loop"
+
+
+@pytest.fixture
+def course(tmp_path: Path) -> Path:
+    """A copy of the shipped course holding exercise 3 only, to break on purpose."""
+    shutil.copytree(ROOT / "glossary", tmp_path / "glossary")
+    shutil.copytree(ROOT / "exercises" / EXERCISE, tmp_path / "exercises" / EXERCISE)
+    shutil.copytree(ROOT / "solutions" / EXERCISE, tmp_path / "solutions" / EXERCISE)
+    return tmp_path
+
+
+def _yaml(course: Path) -> Path:
+    return course / "exercises" / EXERCISE / "exercise.yaml"
+
+
+def _edit(course: Path, old: str, new: str) -> int:
+    """Replace the first `old` in exercise.yaml; return the (1-based) line where it was."""
+    path = _yaml(course)
+    text = path.read_text()
+    assert old in text, old
+    line = text[: text.index(old)].count("\n") + 1
+    path.write_text(text.replace(old, new, 1))
+    return line
+
+
+def _validate(grade, course: Path):
+    ran = grade("--course", str(course), "validate")
+    assert "Traceback" not in ran.stderr + ran.stdout
+    return ran
+
+
+def test_shipped_course_validates(grade):
+    ran = grade("validate")
+    assert ran.code == 0, ran.stderr
+    assert "03-training-loop" in ran.stdout
+
+
+def test_yaml_syntax_error_names_file_line_and_column(grade, course):
+    line = _edit(course, "title: Train and evaluate a model", "title: [Train and evaluate")
+    ran = _validate(grade, course)
+    assert ran.code == 2
+    assert re.search(rf"exercises/{EXERCISE}/exercise\.yaml:{line + 1}:\d+: YAML syntax error: .* starts at line {line}, "
+                     "column 8", ran.stderr), ran.stderr
+
+
+def test_every_problem_is_reported_at_once(grade, course):
+    unknown = _edit(course, "summary: Fix", "colour: blue\nsummary: Fix")
+    concept = _edit(course, "concepts: [gradient, optimizer, iteration, zero-grad]",
+                    "concepts: [gradient, optimiser, iteration, zero-grad]")
+    points = _edit(course, "points: 2", "points: -2")
+    untested = _edit(course, "  - id: optimizer-steps", "  - id: optimizer-stepz")
+    ran = _validate(grade, course)
+    shown = f"exercises/{EXERCISE}/exercise.yaml"
+    assert ran.code == 2
+    assert f"{shown}:{unknown}:1: unknown key 'colour'" in ran.stderr
+    assert f"{shown}:{concept}:" in ran.stderr and "unknown glossary concept 'optimiser'" in ran.stderr
+    assert re.search(rf"{shown}:{points}:\d+: checks\.1\.points: Input should be greater than 0", ran.stderr), ran.stderr
+    assert f"{shown}:{untested}:" in ran.stderr and "check 'optimizer-stepz' has no test" in ran.stderr
+    assert "test test_optimizer_steps() is not declared in exercise.yaml" in ran.stderr
+    assert "'optimizer-steps' is not the id of a check in this file" in ran.stderr  # the mutants naming it
+    assert "7 problems" in ran.stderr
+
+
+def test_missing_field_and_duplicate_ids(grade, course):
+    _edit(course, "summary: Fix a training loop and an evaluation loop that run but quietly compute the wrong thing.\n", "")
+    dup = _edit(course, "  - id: epoch-loss", "  - id: fresh-gradients")
+    ran = _validate(grade, course)
+    assert ran.code == 2
+    assert "missing required key 'summary' in the top level" in ran.stderr
+    assert f":{dup}:9: duplicate check id 'fresh-gradients'" in ran.stderr
+
+
+def test_duplicate_yaml_key_and_missing_mutant_file(grade, course):
+    line = _edit(course, "slug: training-loop", "slug: training-loop\nslug: training-loop")
+    _edit(course, "mutants/no_step.py", "mutants/no_such_file.py")
+    ran = _validate(grade, course)
+    assert ran.code == 2
+    assert f"exercise.yaml:{line + 1}:1: duplicate key 'slug'" in ran.stderr
+    assert "mutant file solutions/03-training-loop/mutants/no_such_file.py does not exist" in ran.stderr
+
+
+def test_grading_a_broken_exercise_exits_2_without_traceback(grade, course):
+    _edit(course, "points: 3", "points: three")
+    ran = grade("--course", str(course), "exercise", "3")
+    assert ran.code == 2
+    assert "points" in ran.stderr and "Traceback" not in ran.stderr
+
+
+def test_loader_collects_problems_without_importing_torch(course):
+    (_yaml(course)).write_text("id: 3\nslug: training-loop\nchecks: 7\n")
+    with pytest.raises(SpecError) as caught:
+        Course(course).load_all()
+    messages = [p.message for p in caught.value.problems]
+    assert any("missing required key 'title'" in m for m in messages)
+    assert any("checks" in m for m in messages)
+    assert all(p.line >= 1 for p in caught.value.problems)
