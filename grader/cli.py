@@ -51,6 +51,7 @@ def main(ctx: click.Context, course_dir: str | None) -> None:
 
     \b
     grade list             the exercises, with your last scores
+    grade show 3           the instructions of exercise 3
     grade exercise 3       grade your work on exercise 3
     grade hint 3           one more hint for exercise 3
     grade glossary TERM    what a word used in the feedback means
@@ -119,6 +120,16 @@ def exercise(ctx: click.Context, ref: str, submission: Path | None, fmt: str, ou
     else:
         click.echo(render_result(result, fmt, glossary, color=use_color(sys.stdout.isatty())), nl=False)
     ctx.exit(0 if result.passed else 1)
+
+
+@main.command("show")
+@click.argument("ref", metavar="N")
+@click.pass_context
+def show(ctx: click.Context, ref: str) -> None:
+    """Print the instructions of exercise N (the same Markdown as its README.md)."""
+    from grader.render import render_exercise_page
+
+    click.echo(render_exercise_page(_spec(ctx, ref)), nl=False)
 
 
 @main.command("hint")

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from grader.catalog import Course
+from grader.render import render_exercise_page
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = Course(ROOT).load_all()
@@ -16,6 +17,13 @@ SPECS = Course(ROOT).load_all()
 
 def _failed(result: dict) -> set[str]:
     return {c["id"] for c in result["checks"] if c["status"] in ("failed", "error")}
+
+
+def test_exercise_pages_are_up_to_date():
+    for spec in SPECS:
+        page = spec.folder / "README.md"
+        assert page.is_file() and page.read_text(encoding="utf-8") == render_exercise_page(spec), (
+            f"{page} is stale: run `grade show {spec.id} > exercises/{spec.name}/README.md`")
 
 
 def test_the_course_ships_exercises_one_to_three():

@@ -63,3 +63,4 @@ def test_broken_term_files_are_all_reported(tmp_path):
     assert "glossary/gradient.yaml:6:1: unknown key 'colour'" in text
     assert "glossary/gradient.yaml:5:" in text and "related term 'nope' does not exist" in text
     assert "glossary/tensor.yaml:2:1: YAML syntax error" in text
+

@@ -5,6 +5,7 @@ failures of the student's code that become check messages."""
 from __future__ import annotations
 
 import os
+import re
 import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -54,7 +55,12 @@ def _environment(color: bool) -> jinja2.Environment:
     def points(value: float) -> str:
         return f"{value:g}"
 
-    env.filters.update(style=style, indent_all=indent_all, points=points)
+    def regex_search(text: str, pattern: str) -> str:
+        """The first group of `pattern` in `text`, or an empty string."""
+        match = re.search(pattern, str(text))
+        return match.group(1) if match else ""
+
+    env.filters.update(style=style, indent_all=indent_all, points=points, regex_search=regex_search)
     return env
 
 
@@ -121,6 +127,16 @@ def render_glossary_page(glossary: Glossary) -> str:
 
 def render_term(term: Any, glossary: Glossary, color: bool) -> str:
     return _environment(color).get_template("term.txt.j2").render(term=term, glossary=glossary)
+
+
+def render_exercise_page(spec: Any) -> str:
+    """An exercise's instructions as the Markdown page kept beside it (`exercises/NN-slug/README.md`)."""
+
+    def link(term_id: str) -> str:  # the page sits two folders below the course root
+        url = glossary_link(term_id)
+        return url if GLOSSARY_LINK_ENV in os.environ else "../../" + url
+
+    return _environment(False).get_template("exercise.md.j2").render(spec=spec, link=link)
 
 
 def render_exercise_list(rows: list[dict[str, Any]], color: bool) -> str:

@@ -73,6 +73,8 @@ def _run_pytest(job: dict[str, Any], student: Any, reference: Any, limits: dict[
     args = [
         job["checks_folder"], "-c", str(ini), "--rootdir", job["checks_folder"],
         "-q", "-p", "no:cacheprovider", "-p", "no:stepwise", "--assert=plain", "-W", "ignore::DeprecationWarning",
+        # Verdicts travel through the plugin; pytest's own report only goes to the log, in full with --debug.
+        "--tb=" + ("long" if job.get("debug") else "no"),
     ]
     pytest.main(args, plugins=[plugin, plugin.InstallState(state)])
     return [plugin.roll_up(state.outcomes.get(c["test_name"], [])) for c in job["checks"]]
