@@ -48,3 +48,13 @@ def said(facts: dict[str, Any]) -> str:
     if kind == "bool":
         return f"the boolean {facts['value']}"
     return f"a value of type {facts['type']}"
+
+
+def describe_error(exc: BaseException, module: Any) -> dict[str, Any]:
+    """Plain facts about an exception the student's code raised inside a probe (type, message, and the
+    line of their file), for a probe that must keep going, e.g. to try several batch sizes."""
+    import os
+
+    from grader.runner.sandbox import describe_exception
+
+    return describe_exception(exc, os.path.dirname(os.path.abspath(module.__file__)), during="probe")

@@ -1,0 +1,200 @@
+"""Probes for exercise 2. Each builds the student's (or the reference's) MNISTNet with seeded
+weights inside a sandboxed worker, feeds it seeded images and records what happened: the output,
+what every convolution and linear layer received and returned (global forward hooks, so a layer
+the student creates inside forward is seen too), parameters created during forward, gradients,
+and how outputs depend on the inputs. The checks compare these records; the probes judge nothing."""
+
+
+import torch
+from torch import nn
+from torch.nn.modules import module as nn_module
+
+from grader.checks.observe import describe, describe_error
+
+SIZES = (1, 2, 4, 5, 7, 8, 16, 32, 64)  # batch sizes tried; the large ones find a hard-coded batch size
+FLAT = 32 * 7 * 7
+
+
+def _images(seed: int, n: int) -> torch.Tensor:
+    g = torch.Generator().manual_seed(1000 * seed + n)
+    return torch.randn(n, 1, 28, 28, generator=g)
+
+
+def _model(module, seed: int) -> nn.Module:
+    # __init__ is the same in every submission, so the same seed gives the reference's weights.
+    torch.manual_seed(seed)
+    return module.MNISTNet()
+
+
+def _role(layer: nn.Module) -> str | None:
+    """Which layer of the architecture a call plays, by its sizes (works for layers made anywhere)."""
+    if isinstance(layer, nn.Conv2d):
+        return {1: "conv1", 16: "conv2"}.get(layer.in_channels)
+    if isinstance(layer, nn.Linear):
+        if layer.in_features == FLAT:
+            return "fc1"
+        if layer.in_features == 128 and layer.out_features == 10:
+            return "fc2"
+    return None
+
+
+class _Watch:
+    """While active: every Conv2d/Linear call anywhere (input and output, cloned at once so that
+    later in-place operations do not change the record), and every parameter or submodule that
+    gets registered on any module."""
+
+    def __init__(self, model: nn.Module):
+        self.names = {id(m): name for name, m in model.named_modules() if name}
+        self.calls: list[dict] = []
+        self.new_params: list[dict] = []
+        self.new_modules: list[dict] = []
+        self._handles: list = []
+        self._owners: list = []  # modules that registered a parameter during the watch
+
+    def _forward(self, layer, args, output):
+        if isinstance(layer, (nn.Conv2d, nn.Linear)) and args and isinstance(args[0], torch.Tensor) \
+                and isinstance(output, torch.Tensor):
+            self.calls.append({
+                "role": _role(layer), "layer": self.names.get(id(layer)), "kind": type(layer).__name__,
+                "input": args[0].detach().clone(), "output": output.detach().clone(),
+            })
+
+    def _param(self, owner, name, param):
+        shape = list(param.shape) if isinstance(param, torch.Tensor) else None
+        if not any(o is owner for o in self._owners):
+            self._owners.append(owner)
+        index = next(i for i, o in enumerate(self._owners) if o is owner)
+        self.new_params.append({"owner": type(owner).__name__, "owner_index": index, "name": name, "shape": shape})
+
+    def _submodule(self, owner, name, sub):
+        self.new_modules.append({"owner": type(owner).__name__, "name": name,
+                                 "kind": type(sub).__name__ if sub is not None else "None"})
+
+    def __enter__(self):
+        self._handles = [
+            nn_module.register_module_forward_hook(self._forward),
+            nn_module.register_module_parameter_registration_hook(self._param),
+            nn_module.register_module_module_registration_hook(self._submodule),
+        ]
+        return self
+
+    def __exit__(self, *exc):
+        for handle in self._handles:
+            handle.remove()
+        return False
+
+
+def output_shapes(module, seed: int) -> dict:
+    """Call forward (eval mode, no grad) on batches of every size in SIZES; record what came back.
+    This probe is about batch sizes, so an exception at one size is recorded, not raised; when
+    forward raises at every size, the problem is not the batch size and the exception goes up."""
+    model = _model(module, seed)
+    model.eval()
+    results: dict[int, dict] = {}
+    errors = []
+    for n in SIZES:
+        try:
+            with torch.no_grad():
+                out = model(_images(seed, n))
+        except Exception as exc:  # noqa: BLE001 - see the docstring
+            errors.append(exc)
+            results[n] = {"error": describe_error(exc, module)}
+            continue
+        results[n] = {"value": describe(out)}
+    if len(errors) == len(SIZES):
+        raise errors[0]
+    return results
+
+
+def batch_independence(module, seed: int, n: int) -> dict:
+    """Eval mode; dependence[r][i] = sum |d (w . out[rows[r]]) / d x[i]|: how much output row
+    rows[r] depends on image i (random weights w, so a softmax's constant row sum does not hide it).
+    Where no gradient can reach the images (part of forward under no_grad, or detached: another
+    check's business), the same is measured by changing one image at a time instead."""
+    model = _model(module, seed)
+    model.eval()
+    x = _images(seed, n).clone().requires_grad_(True)
+    out = model(x)
+    facts = {"output": describe(out)}
+    if not isinstance(out, torch.Tensor) or out.dim() != 2 or out.shape[0] != n:
+        return facts
+    rows = list(range(n)) if n <= 8 else sorted({0, 1, n // 2, n - 1})
+    weights = torch.randn(out.shape, generator=torch.Generator().manual_seed(seed))
+    dependence = []
+    for j in rows:
+        if not out.requires_grad:
+            break
+        (grad,) = torch.autograd.grad((out[j] * weights[j]).sum(), x, retain_graph=True, allow_unused=True)
+        if grad is None:
+            break
+        dependence.append(grad.abs().flatten(1).sum(1))
+    if len(dependence) == len(rows):
+        facts.update(rows=rows, dependence=torch.stack(dependence), method="gradient")
+        return facts
+    images = x.detach()
+    g = torch.Generator().manual_seed(seed + 1)
+    with torch.no_grad():
+        torch.manual_seed(seed)  # the same random numbers for every call, should anything random be on
+        before = model(images)
+        changes = torch.zeros(len(rows), n)
+        for i in range(n):
+            changed = images.clone()
+            changed[i] += torch.randn(changed[i].shape, generator=g)
+            torch.manual_seed(seed)
+            after = model(changed)
+            for r, j in enumerate(rows):
+                changes[r, i] = (after[j] - before[j]).abs().sum()
+    facts.update(rows=rows, dependence=changes, method="change")
+    return facts
+
+
+def trace(module, seed: int, n: int) -> dict:
+    """Eval mode: one forward call watched layer by layer, then a backward pass from the output;
+    records which of the parameters made in __init__ received a gradient."""
+    model = _model(module, seed)
+    model.eval()
+    params = list(model.named_parameters())
+    x = _images(seed, n)
+    with _Watch(model) as watch:
+        out = model(x)
+    facts = {
+        "input": x, "output": out if isinstance(out, torch.Tensor) else None, "returned": describe(out),
+        "calls": watch.calls, "new_params": watch.new_params, "new_modules": watch.new_modules,
+        "params_before": [name for name, _ in params],
+        "params_after": [name for name, _ in model.named_parameters()],
+        "has_graph": isinstance(out, torch.Tensor) and out.requires_grad,
+    }
+    if facts["has_graph"]:
+        weights = torch.randn(out.shape, generator=torch.Generator().manual_seed(seed + 1))
+        (out.float() * weights).sum().backward()
+    grads = {}
+    for name, p in params:
+        grads[name] = "none" if p.grad is None else ("zero" if not p.grad.any() else "ok")
+    facts["grads"] = grads
+    return facts
+
+
+def dropout_trace(module, seed: int, n: int) -> dict:
+    """Two forward calls in eval mode, then two in training mode, on the same images; for each,
+    the output, what fc1 received and returned, and what fc2 received (dropout belongs between)."""
+    model = _model(module, seed)
+    x = _images(seed, n)
+
+    def watched() -> dict:
+        with torch.no_grad(), _Watch(model) as watch:
+            out = model(x)
+        return {
+            "output": out if isinstance(out, torch.Tensor) else None,
+            "fc1_in": [c["input"] for c in watch.calls if c["role"] == "fc1"],
+            "fc1_out": [c["output"] for c in watch.calls if c["role"] == "fc1"],
+            "fc2_in": [c["input"] for c in watch.calls if c["role"] == "fc2"],
+            "new_params": len(watch.new_params),
+        }
+
+    model.eval()
+    torch.manual_seed(seed + 10)
+    evaluation = [watched(), watched()]
+    model.train()
+    torch.manual_seed(seed + 20)
+    training = [watched(), watched()]
+    return {"eval": evaluation, "train": training}

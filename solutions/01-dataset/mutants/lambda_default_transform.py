@@ -1,0 +1,29 @@
+"""Mutant: stores a lambda on self as the default transform (cannot be pickled)."""
+
+import csv
+import os
+
+import torch
+import torchvision.transforms.functional as TF
+from PIL import Image
+
+
+class CsvImageDataset(torch.utils.data.Dataset):
+    """Grayscale images listed in a CSV file (columns `filename` and `label`), read one at a time."""
+
+    def __init__(self, csv_file, root_dir, transform=None):
+        self.root_dir = root_dir
+        self.transform = transform if transform is not None else (lambda img: TF.to_tensor(img))
+        self.samples = []
+        with open(csv_file, newline="") as f:
+            for row in csv.DictReader(f):
+                self.samples.append((row["filename"], int(row["label"])))
+
+    def __len__(self):
+        return len(self.samples)
+
+    def __getitem__(self, idx):
+        filename, label = self.samples[idx]
+        image = Image.open(os.path.join(self.root_dir, filename)).convert("L")
+        image = self.transform(image)
+        return image, label

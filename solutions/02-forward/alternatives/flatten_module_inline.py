@@ -1,0 +1,20 @@
+"""Another valid style: nn.Flatten() created inline and the layers chained in one expression."""
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class MNISTNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 16, 3, padding=1)
+        self.conv2 = nn.Conv2d(16, 32, 3, padding=1)
+        self.pool = nn.MaxPool2d(2)
+        self.fc1 = nn.Linear(32 * 7 * 7, 128)
+        self.fc2 = nn.Linear(128, 10)
+        self.dropout = nn.Dropout(0.25)
+
+    def forward(self, x):
+        features = self.pool(F.relu(self.conv2(self.pool(F.relu(self.conv1(x))))))
+        return self.fc2(self.dropout(F.relu(self.fc1(nn.Flatten()(features)))))
