@@ -11,6 +11,16 @@ CheckStatus = Literal["passed", "failed", "error", "skipped"]
 ResultStatus = Literal["passed", "failed", "error"]
 
 
+class DeviceRun(BaseModel):
+    """One run of a check on one device: `cpu`, `cuda`, or `meta` (PyTorch's data-less device, standing in
+    for a GPU on a machine without one)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    device: str
+    status: CheckStatus
+
+
 class CheckResult(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -25,6 +35,7 @@ class CheckResult(BaseModel):
     what_to_try: str = ""
     hidden: bool = False
     duration: float = 0.0
+    devices: list[DeviceRun] = Field(default_factory=list, description="where the check ran, for checks run per device")
 
 
 class ExerciseResult(BaseModel):
@@ -44,7 +55,9 @@ class ExerciseResult(BaseModel):
     @classmethod
     def from_checks(cls, *, exercise: str, exercise_id: int, title: str, checks: list[CheckResult],
                     duration: float, message: str = "") -> ExerciseResult:
-        """Totals and overall status derived from the checks: never 'passed' if nothing ran."""
+        """Totals and overall status derived from the checks: never 'passed' if nothing ran. A skipped check
+        (one that needs a GPU this machine lacks) earns nothing and is left out of max_score, so a student
+        without a GPU can still reach full marks on what could be checked."""
         ran = [c for c in checks if c.status != "skipped"]
         if message or any(c.status == "error" for c in checks):
             status: ResultStatus = "error"
@@ -57,7 +70,7 @@ class ExerciseResult(BaseModel):
             exercise_id=exercise_id,
             title=title,
             score=round(sum(c.points for c in checks), 6),
-            max_score=round(sum(c.max_points for c in checks), 6),
+            max_score=round(sum(c.max_points for c in ran), 6),
             passed=status == "passed",
             status=status,
             duration=round(duration, 3),

@@ -38,6 +38,8 @@ class CheckSpec(_Strict):
     title: str = Field(min_length=1)
     points: float = Field(gt=0)
     hidden: bool = Field(False, description="hidden checks are not listed to students before grading")
+    gpu_only: bool = Field(False, description="runs only on a CUDA GPU (its test is marked `cuda`); without one it "
+                                              "is skipped and left out of the maximum score")
     concepts: list[Slug] = Field(min_length=1, description="glossary ids this check is about")
     why_it_matters: str = Field(min_length=1)
     what_to_try: str = Field(min_length=1)

@@ -50,3 +50,16 @@ def grade(session_env: dict[str, str]):
         return Ran(proc.returncode, proc.stdout, proc.stderr)
 
     return run
+
+
+def has_gpu() -> bool:
+    """Whether this machine can run CUDA (asked without initialising CUDA in the test process)."""
+    os.environ.setdefault("PYTORCH_NVML_BASED_CUDA_CHECK", "1")
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("cuda") is not None and not has_gpu():
+        pytest.skip("needs a CUDA GPU; this machine has none")

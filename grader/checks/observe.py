@@ -58,3 +58,12 @@ def describe_error(exc: BaseException, module: Any) -> dict[str, Any]:
     from grader.runner.sandbox import describe_exception
 
     return describe_exception(exc, os.path.dirname(os.path.abspath(module.__file__)), during="probe")
+
+
+def said_error(error: dict[str, Any]) -> str:
+    """'raised RuntimeError: ... at train.py, line 12 (`code`)' from `describe_error()` facts."""
+    where = ""
+    if error.get("file"):
+        code = f" (`{error['code']}`)" if error.get("code") else ""
+        where = f" at {error['file']}, line {error['line']}{code}"
+    return f"raised {error.get('type', 'an error')}: {error.get('message', '').strip()}{where}"

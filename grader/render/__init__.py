@@ -60,7 +60,12 @@ def _environment(color: bool) -> jinja2.Environment:
         match = re.search(pattern, str(text))
         return match.group(1) if match else ""
 
-    env.filters.update(style=style, indent_all=indent_all, points=points, regex_search=regex_search)
+    def device_run(run: Any) -> str:
+        """'meta: passed' for one device a check ran on ('meta' is the CPU's stand-in for a GPU)."""
+        return f"{run.device}: {run.status}"
+
+    env.filters.update(style=style, indent_all=indent_all, points=points, regex_search=regex_search,
+                       device_run=device_run)
     return env
 
 

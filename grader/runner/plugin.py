@@ -22,6 +22,8 @@ class CaseOutcome:
     message: str = ""
     what_to_try: str | None = None
     duration: float = 0.0
+    device: str | None = None  # for checks parametrised over devices (grader.checks.devices.on_devices)
+    devices: list[tuple[str, str]] = field(default_factory=list)  # after roll_up: (device, status) per run
 
 
 @dataclass
@@ -78,6 +80,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         state = item.config.stash[STATE]
         name = getattr(item, "originalname", item.name)
         outcome = _classify(report, call, state.titles.get(name), state)
+        callspec = getattr(item, "callspec", None)
+        outcome.device = callspec.params.get("device", "cpu") if callspec is not None else "cpu"
         state.outcomes.setdefault(name, []).append(outcome)
     return report
 
@@ -109,14 +113,35 @@ def _classify(report: pytest.TestReport, call: pytest.CallInfo[None], title: str
 
 
 def roll_up(cases: list[CaseOutcome]) -> CaseOutcome:
-    """One outcome for a check from all its cases: the worst one speaks for it."""
+    """One outcome for a check from all its cases: the worst one speaks for it. A check run per device
+    also lists each device's status (a device skipped for want of a GPU stays 'skipped')."""
     if not cases:
         return CaseOutcome("error", "This check did not run (the grader could not collect it).")
     duration = sum(c.duration for c in cases)
+    devices = _device_statuses(cases)
     for status in ("error", "failed"):
         bad = [c for c in cases if c.status == status]
         if bad:
-            return CaseOutcome(status, bad[0].message, bad[0].what_to_try, duration)
+            message = bad[0].message
+            if bad[0].device and len(devices) > 1:
+                message = f"Checked on the {device_name(bad[0].device)}. {message}"
+            return CaseOutcome(status, message, bad[0].what_to_try, duration, devices=devices)
     if all(c.status == "skipped" for c in cases):
-        return CaseOutcome("skipped", cases[0].message, duration=duration)
-    return CaseOutcome("passed", duration=duration)
+        return CaseOutcome("skipped", cases[0].message, duration=duration, devices=devices)
+    return CaseOutcome("passed", duration=duration, devices=devices)
+
+
+def _device_statuses(cases: list[CaseOutcome]) -> list[tuple[str, str]]:
+    order = {"error": 3, "failed": 2, "passed": 1, "skipped": 0}
+    statuses: dict[str, str] = {}
+    for case in cases:
+        if case.device is not None:
+            previous = statuses.get(case.device, "skipped")
+            statuses[case.device] = max(previous, case.status, key=order.__getitem__)
+    return list(statuses.items())
+
+
+def device_name(device: str) -> str:
+    """How a message names the device a case ran on."""
+    return {"meta": "CPU, with PyTorch's meta device standing in for a GPU", "cuda": "GPU (CUDA)",
+            "cpu": "CPU"}.get(device, device)

@@ -45,6 +45,7 @@ class ProbeJob:
     time_s: float
     memory_mb: int
     work_dir: str
+    cuda: bool = False  # the probe uses the GPU; every other worker sees none
 
 
 @dataclass
@@ -279,7 +280,7 @@ def _worker_main(job: ProbeJob, private_fds: tuple[int, ...], vsize: int) -> int
     os.chdir(work)
     _redirect_output(work / OUTPUT_FILE)
     _apply_limits(job, vsize)
-    _scrub_environment(work)
+    _scrub_environment(work, cuda=job.cuda)
 
     import torch
 
@@ -346,16 +347,24 @@ def _apply_limits(job: ProbeJob, vsize: int) -> None:
             pass
 
     # Address space: what torch already maps (about 3.5 GiB of virtual size here) plus the allowance.
-    cap(resource.RLIMIT_AS, vsize + job.memory_mb * 1024 * 1024)
+    # Not for a CUDA probe: initialising CUDA maps ~17 GiB of virtual memory on an H100; the wall-clock
+    # limit still holds there (a GPU memory bound comes with the hardening issue).
+    if not job.cuda:
+        cap(resource.RLIMIT_AS, vsize + job.memory_mb * 1024 * 1024)
     cap(resource.RLIMIT_CPU, math.ceil(job.time_s) + 1)
     cap(resource.RLIMIT_FSIZE, MAX_RESULT_BYTES + MAX_OUTPUT_BYTES)
     cap(resource.RLIMIT_CORE, 0)
 
 
-def _scrub_environment(work: Path) -> None:
-    keep = {k: os.environ[k] for k in ("PATH", "LANG", "LC_ALL", "PYTORCH_NVML_BASED_CUDA_CHECK") if k in os.environ}
+def _scrub_environment(work: Path, cuda: bool) -> None:
+    names = ("PATH", "LANG", "LC_ALL", "PYTORCH_NVML_BASED_CUDA_CHECK") + (("CUDA_VISIBLE_DEVICES",) if cuda else ())
+    keep = {k: os.environ[k] for k in names if k in os.environ}
     os.environ.clear()
     os.environ.update(keep, HOME=str(work), TMPDIR=str(work), OMP_NUM_THREADS="1", PYTHONDONTWRITEBYTECODE="1")
+    if not cuda:
+        # CUDA is not initialised yet in this fresh worker, so this hides every GPU from it: a CPU probe
+        # behaves the same on a machine with a GPU as on one without (a hard-coded .cuda() fails on both).
+        os.environ["CUDA_VISIBLE_DEVICES"] = ""
     import tempfile
 
     tempfile.tempdir = str(work)

@@ -59,7 +59,8 @@ class Side:
         return self.name == "student"
 
     def run(self, probe: Callable[..., Any], /, **kwargs: Any) -> Any:
-        """Run `probe(module, **kwargs)` in a worker and return its plain data (a fresh copy)."""
+        """Run `probe(module, **kwargs)` in a worker and return its plain data (a fresh copy). A probe
+        given `device="cuda"` runs in a worker that sees the GPU; every other worker sees none."""
         # The grader's own probes are imported by name; an exercise's are loaded from their file.
         module = probe.__module__
         where = module if module.startswith("grader.") else str(Path(probe.__code__.co_filename).resolve())
@@ -83,7 +84,8 @@ class Side:
         work = self._run_dir / f"{self.name}-{self._jobs:03d}"
         work.mkdir(parents=True)
         job = ProbeJob(code_dir=str(self.code_dir), module=self.module, probe_file=where, probe_name=name,
-                       kwargs=kwargs, time_s=self._time_s, memory_mb=self._memory_mb, work_dir=str(work))
+                       kwargs=kwargs, time_s=self._time_s, memory_mb=self._memory_mb, work_dir=str(work),
+                       cuda=str(kwargs.get("device", "")).startswith("cuda"))
         outcome = self._sandbox.run(job)
         if outcome.status == "ok" and self._cache_dir is not None:
             self._cache_dir.mkdir(parents=True, exist_ok=True)

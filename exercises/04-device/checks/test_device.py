@@ -1,0 +1,189 @@
+"""Checks for exercise 4. They grade for real on a machine without a GPU: PyTorch's `meta` device
+stands in for the GPU (a layer whose weights are on it fails on CPU inputs just as on CUDA), and
+where there is a GPU every device check runs on `cuda` as well. Numbers (the weights after a step,
+the predictions) are compared with the reference on the CPU, and on the GPU when there is one."""
+
+import probes
+import torch
+
+from grader.checks import expect, fail
+from grader.checks.devices import on_devices
+from grader.checks.observe import said, said_error
+
+CUDA_ERRORS = ("NVIDIA driver", "CUDA", "cuda", "GPU")
+
+
+def _is_cuda_error(error: dict) -> bool:
+    return any(marker in error.get("message", "") for marker in CUDA_ERRORS)
+
+
+def _fail_on_error(error: dict, function: str, device: str):
+    """Explain an exception from the student's function; a hard-coded CUDA call gets its own words."""
+    if _is_cuda_error(error) and device != "cuda":
+        fail(f"{function} {said_error(error)}. It asked for CUDA (the GPU) itself, but the device it was given "
+             f"was `{device}`: code that says `.cuda()` or `'cuda'` only runs where there is a GPU, and there "
+             "it ignores the device the caller chose.",
+             what_to_try="Use the `device` argument: `tensor.to(device)` and `model.to(device)`, never `.cuda()`.")
+    fail(f"{function} {said_error(error)}.")
+
+
+def _moved_to(run: dict, tensor: str, device: str) -> bool:
+    return any(m["tensor"] == tensor and m["device"] == device for m in run["moves"])
+
+
+def _not_kept(tensor: str, device: str) -> str:
+    return (f"Your code called `{tensor}.to(device)`, but the model still received `{tensor}` on the CPU: the result "
+            f"of `.to()` was not kept. `Tensor.to` is not in-place: it returns a new tensor on `{device}` and leaves "
+            f"`{tensor}` where it was (unlike `model.to(device)`, which moves the model's own parameters).")
+
+
+def test_get_device(student):
+    run = student.run(probes.get_device)
+    for available, expected in (("True", "cuda"), ("False", "cpu")):
+        got = run[available]
+        situation = ("When PyTorch reported a GPU (`torch.cuda.is_available()` returned True)" if available == "True"
+                     else "On a machine without a GPU (`torch.cuda.is_available()` returned False)")
+        if "error" in got:
+            fail(f"{situation}, get_device {said_error(got['error'])}.")
+        expect(got.get("device") is not None,
+               f"get_device returned {said(got)}; it should return a `torch.device` such as `torch.device('cpu')`.",
+               what_to_try="Return `torch.device('cuda')` or `torch.device('cpu')`.")
+        if got["device"] != expected:
+            consequence = ("so every `.to(device)` would fail with \"Found no NVIDIA driver\": the GPU is hard-coded"
+                           if expected == "cpu" else "so your code would never use the GPU it has")
+            fail(f"{situation}, get_device returned `{got['device']}`, {consequence}.",
+                 what_to_try="Ask PyTorch: `torch.device('cuda' if torch.cuda.is_available() else 'cpu')`.")
+
+
+@on_devices("meta", "cuda")
+def test_setup_moves_model(student, device):
+    run = student.run(probes.setup, device=device, seed=4)
+    if "error" in run:
+        _fail_on_error(run["error"], "setup", device)
+    returned = run["returned"]
+    if returned["kind"] != "module":
+        extra = (" `model.to(device)` moves the model, but its result still has to be returned."
+                 if returned["type"] == "NoneType" else "")
+        fail(f"setup returned {said(returned)}, not the model.{extra}",
+             what_to_try="End setup with `return model.to(device)`.")
+    expect(run["returned_on"] == [device],
+           f"setup returned a model whose parameters are on {', '.join(run['returned_on'])}, but the device it was "
+           f"given was `{device}`. A model and the tensors it works on must be on the same device.",
+           what_to_try="Move the model with `model.to(device)` and return it.")
+
+
+@on_devices("meta", "cuda")
+def test_inputs_on_device(student, device):
+    run = student.run(probes.train_step, device=device, seed=4)
+    if run["calls"]:
+        got = run["calls"][0]["input_device"]
+        if got != device:
+            if _moved_to(run, "inputs", device):
+                fail(_not_kept("inputs", device), what_to_try="Assign the result: `inputs = inputs.to(device)`.")
+            fail(f"The model (on `{device}`) received its inputs on `{got}`: train_step never moved them. The batch "
+                 "arrives on the CPU, and a layer can only compute with tensors on its own device.",
+                 what_to_try="Move the batch first: `inputs = inputs.to(device)`.")
+        for mismatch in run["mismatches"]:
+            fail(f"The layer {mismatch['layer']} has its weights on `{mismatch['weights']}` but received a tensor "
+                 f"on `{mismatch['input']}`.", what_to_try="Move the inputs with `inputs = inputs.to(device)`.")
+    elif run["error"] and not _moved_to(run, "inputs", device):
+        _fail_on_error(run["error"], "train_step", device)
+    elif not run["error"]:
+        fail("train_step never called the model on the inputs.",
+             what_to_try="Inside train_step: `outputs = model(inputs)` after moving the inputs.")
+
+
+@on_devices("meta", "cuda")
+def test_targets_on_device(student, device):
+    run = student.run(probes.train_step, device=device, seed=4)
+    if run["losses"]:
+        got = run["losses"][0]["targets"]
+        if got != device:
+            if _moved_to(run, "targets", device):
+                fail(_not_kept("targets", device), what_to_try="Assign the result: `targets = targets.to(device)`.")
+            fail(f"The loss function was given the model's outputs on `{run['losses'][0]['outputs']}` and the "
+                 f"targets on `{got}`. The targets arrive on the CPU too, and the loss compares both tensors "
+                 "element by element, so they must be on the same device.",
+                 what_to_try="Move the targets as well: `targets = targets.to(device)`.")
+    elif run["error"] and not _moved_to(run, "targets", device):
+        _fail_on_error(run["error"], "train_step", device)
+    elif not run["error"]:
+        fail("train_step never called the loss function it was given (`loss_fn`).")
+
+
+@on_devices("cpu", "cuda")
+def test_train_step(student, reference, device):
+    run = student.run(probes.train_step, device=device, seed=4)
+    if run["error"]:
+        _fail_on_error(run["error"], "train_step", device)
+    expect(run["steps"] == 1,
+           f"train_step called `optimizer.step()` {run['steps']} time(s); one step means exactly one call.",
+           what_to_try="Zero the gradients, forward, loss, `loss.backward()`, then `optimizer.step()` once.")
+    returned, losses = run["returned"], run["losses"]
+    expect(losses, "train_step never called the loss function it was given (`loss_fn`).")
+    if returned["kind"] == "tensor":
+        fail(f"train_step returned {said(returned)}, not a Python float. A loss tensor (on the GPU, in real "
+             "training) keeps its computation graph; the caller wants the number.",
+             what_to_try="Return `loss.item()`.")
+    expect(returned["kind"] == "number" and abs(returned["value"] - losses[-1]["value"]) <= 1e-5 * max(1.0, abs(losses[-1]["value"])),
+           f"train_step returned {said(returned)}, but the loss of the batch was {losses[-1]['value']:.6g}.",
+           what_to_try="Return `loss.item()` for the batch you just trained on.")
+    expected = reference.run(probes.train_step, device=device, seed=4)["params"]
+    for got, want in zip(run["params"], expected):
+        expect(torch.allclose(got, want, rtol=1e-4, atol=1e-6),
+               "After your train_step the weights differ from those one correct step reaches. The check left "
+               "gradients from an earlier batch in `.grad` (as a previous step would): `loss.backward()` adds to "
+               "them, so without clearing them first the step follows old gradients too.",
+               what_to_try="Call `optimizer.zero_grad()` before `loss.backward()`, then `optimizer.step()` once.")
+
+
+@on_devices("meta", "cuda")
+def test_predict_on_cpu(student, device):
+    run = student.run(probes.predict, device=device, seed=4)
+    if run["error"]:
+        _fail_on_error(run["error"], "predict", device)
+    returned = run["returned"]
+    expect(returned["kind"] == "tensor", f"predict returned {said(returned)}; it should return a tensor of class "
+                                         "indices, one per input.",
+           what_to_try="Return `outputs.argmax(dim=1).cpu()`.")
+    expect(returned["device"].split(":")[0] == "cpu",
+           f"predict returned a tensor on `{returned['device']}`. The caller gets its predictions on the CPU, to "
+           "print them, compare them with labels or turn them into a NumPy array; a tensor left on the GPU does "
+           "none of that (`.numpy()` fails on it).",
+           what_to_try="Bring the result back: `return outputs.argmax(dim=1).cpu()`.")
+    expect(run["model_on"] == [device],
+           f"After predict, the model's parameters are on {', '.join(run['model_on'])}, not on `{device}`: predict "
+           "moved the model. Moving a model off the GPU to predict is slow and surprises the caller.",
+           what_to_try="Move the inputs to the model's device (`inputs.to(device)`) and only the result back.")
+    if run["calls"] and run["calls"][0]["input_device"] != device:
+        if _moved_to(run, "inputs", device):
+            fail(_not_kept("inputs", device), what_to_try="Use the moved tensor: `model(inputs.to(device))`.")
+        fail(f"The model (on `{device}`) received its inputs on `{run['calls'][0]['input_device']}`.",
+             what_to_try="Move the inputs first: `model(inputs.to(device))`.")
+    expect(returned["dtype"] == "torch.int64" and returned["shape"] == [probes.BATCH],
+           f"predict returned a tensor of shape {tuple(returned['shape'])} and dtype {returned['dtype']}; it should "
+           f"hold one class index per input: shape ({probes.BATCH},), dtype torch.int64.",
+           what_to_try="Take the index of the largest logit of each row: `outputs.argmax(dim=1)`.")
+
+
+@on_devices("cpu", "cuda")
+def test_predict_values(student, reference, device):
+    run = student.run(probes.predict, device=device, seed=4)
+    if run["error"]:
+        _fail_on_error(run["error"], "predict", device)
+    calls = run["calls"]
+    expect(calls, "predict never called the model.", what_to_try="`outputs = model(inputs.to(device))`.")
+    expect(not any(c["training"] for c in calls),
+           "The model was in training mode when predict ran it, so dropout switched off random units and the "
+           "predictions change from one call to the next.",
+           what_to_try="Call `model.eval()` at the start of predict.")
+    expect(not any(c["grad_enabled"] for c in calls),
+           "predict ran the model with gradient tracking on: PyTorch recorded a computation graph that nothing "
+           "will use (on a GPU, memory you need).",
+           what_to_try="Run the model inside `with torch.no_grad():` (or `torch.inference_mode()`).")
+    expect(run["values"] is not None, f"predict returned {said(run['returned'])}, so its values could not be read "
+                                      "on the CPU.", what_to_try="Return `outputs.argmax(dim=1).cpu()`.")
+    expected = reference.run(probes.predict, device=device, seed=4)["values"]
+    expect(run["values"].shape == expected.shape and torch.equal(run["values"].long(), expected),
+           f"predict returned the classes {run['values'].tolist()}, but the model's largest logits are for "
+           f"{expected.tolist()}.", what_to_try="Return `outputs.argmax(dim=1)`: one index per row of logits.")

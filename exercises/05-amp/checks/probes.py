@@ -1,0 +1,192 @@
+"""Probes for exercise 5. `amp_steps` runs three of the student's mixed-precision steps on a small
+model with an SGD optimizer (Adam hardly notices a gradient's scale, SGD does) and records, at every
+step: whether autocast was on for the device type during the forward pass and what precision the
+layers computed in, the parameters' dtype, the gradient that reached the loss from backward (the
+scale factor when the scaled loss was used), what `.grad` held when the optimizer stepped compared
+with the fresh gradient, and the scaler's scale after the step. Step 2 gets a non-finite gradient
+injected: a scaler step skips the update and the scale drops.
+
+`device` is the device type: "cpu" (bfloat16 autocast) or "cuda" (float16, on a real GPU)."""
+
+import torch
+from torch import nn
+
+from grader.checks.devices import AutocastSpy, autocast_enabled
+from grader.checks.observe import describe, describe_error
+
+STEPS, INF_STEP, INIT_SCALE = 3, 1, 2.0**8
+LOW_PRECISION = {"cpu": "torch.bfloat16", "cuda": "torch.float16"}
+
+
+def _model(seed: int, device: str) -> nn.Sequential:
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Linear(16, 32), nn.ReLU(), nn.Linear(32, 3)).to(device)
+
+
+def _batches(seed: int, device: str) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    g = torch.Generator().manual_seed(seed + 1)
+    return [(torch.randn(8, 16, generator=g).to(device), torch.randint(0, 3, (8,), generator=g).to(device))
+            for _ in range(STEPS)]
+
+
+class RecordingLoss(nn.CrossEntropyLoss):
+    """CrossEntropyLoss that notes its value, whether autocast was on, and the gradient backward sent it."""
+
+    def __init__(self, device: str):
+        super().__init__()
+        self.device = device
+        self.seen: list[dict] = []
+
+    def forward(self, outputs, targets):
+        loss = super().forward(outputs, targets)
+        record = {"value": float(loss.detach().float()), "autocast": autocast_enabled(self.device),
+                  "grad_in": None}
+        self.seen.append(record)
+        if loss.requires_grad:
+            loss.register_hook(lambda g: record.__setitem__("grad_in", float(g.float())))
+        return loss
+
+
+def _verdict(grad: torch.Tensor | None, raw: torch.Tensor | None, scale: float) -> str:
+    """What `.grad` held at the optimizer step, against the fresh gradient `raw` that backward produced
+    and the factor `scale` the loss was multiplied by before backward: 'unscaled' (raw / scale, as it should be), 'clipped' (that,
+    scaled down by gradient clipping), 'scaled' (raw itself: nobody unscaled it), 'non-finite', or 'stale'."""
+    if raw is None:
+        return "no-backward"
+    if grad is None:
+        return "cleared"
+    if not torch.isfinite(grad).all():
+        return "non-finite"
+    grad, raw = grad.float(), raw.float()
+    expected = raw / scale
+    if torch.allclose(grad, expected, rtol=1e-3, atol=1e-7):
+        return "unscaled"
+    if scale != 1.0 and torch.allclose(grad, raw, rtol=1e-3, atol=1e-7):
+        return "scaled"
+    ratio = float((grad * expected).sum() / (expected * expected).sum().clamp_min(1e-30))
+    if 0.0 < ratio < 1.0 and torch.allclose(grad, ratio * expected, rtol=1e-3, atol=1e-7):
+        return "clipped"
+    return "stale"
+
+
+def amp_steps(module, device: str, seed: int) -> dict:
+    model = _model(seed, device)
+    params = list(model.parameters())
+    for p in params:  # gradients left over from an earlier batch: each step must start from clean ones
+        p.grad = torch.ones_like(p)
+    optimizer = torch.optim.SGD(params, lr=0.05)
+    scaler = torch.amp.GradScaler(device, init_scale=INIT_SCALE)
+    loss_fn = RecordingLoss(device)
+    forwards: list[dict] = []
+    model.register_forward_pre_hook(lambda m, args: forwards.append(
+        {"autocast": autocast_enabled(device), "param_dtypes": sorted({str(p.dtype) for p in m.parameters()})}) and None)
+    model[0].register_forward_hook(lambda m, args, out: forwards[-1].__setitem__("computed_in", str(out.dtype)))
+
+    latest: dict[int, torch.Tensor] = {}
+    inject = [False]
+
+    def remember(index: int):
+        def hook(grad):
+            if inject[0] and index == 0:
+                grad = grad.clone()
+                grad.view(-1)[0] = float("inf")
+            latest[index] = grad.detach().clone()
+            return grad
+        return hook
+
+    for index, p in enumerate(params):
+        p.register_hook(remember(index))
+
+    steps: list[dict] = []
+
+    def step_pre_hook(opt, args, kwargs):
+        # The factor backward actually ran with: what reached the loss (1.0 for an unscaled backward).
+        applied = loss_fn.seen[-1]["grad_in"] if loss_fn.seen and loss_fn.seen[-1]["grad_in"] else 1.0
+        scale = float(applied)
+        verdicts = [_verdict(p.grad, latest.get(i), scale) for i, p in enumerate(params)]
+        steps[-1]["optimizer_calls"] += 1
+        for bad in ("non-finite", "stale", "scaled", "cleared", "no-backward", "clipped", "unscaled"):
+            if bad in verdicts:
+                steps[-1]["optimizer_step"] = bad
+                break
+        return None
+
+    optimizer.register_step_pre_hook(step_pre_hook)
+    error = None
+    with AutocastSpy() as spy:
+        for number, (inputs, targets) in enumerate(_batches(seed, device)):
+            inject[0] = number == INF_STEP
+            latest.clear()
+            before = [p.detach().clone() for p in params]
+            scale_before = float(scaler.get_scale())
+            steps.append({"optimizer_step": None, "optimizer_calls": 0, "scale_before": scale_before,
+                          "injected": inject[0]})
+            try:
+                returned = module.train_step_amp(model, inputs, targets, loss_fn, optimizer, scaler, device)
+            except Exception as exc:  # noqa: BLE001 - the student's error is a finding
+                error = describe_error(exc, module)
+                steps[-1]["error"] = True
+                break
+            steps[-1].update(
+                returned=describe(returned), scale_after=float(scaler.get_scale()),
+                weights_changed=any(not torch.equal(a, p.detach()) for a, p in zip(before, params)),
+                weights_finite=all(bool(torch.isfinite(p).all()) for p in params),
+            )
+    return {
+        "error": error, "steps": steps, "forwards": forwards, "losses": loss_fn.seen, "autocast_regions": spy.entered,
+        "param_dtypes_after": sorted({str(p.dtype) for p in params}), "low_precision": LOW_PRECISION[device],
+    }
+
+
+def make_scaler(module) -> dict:
+    """make_scaler("cpu") and make_scaler("cuda"): the device each scaler is for, and whether it is on."""
+    answers = {}
+    for device_type in ("cpu", "cuda"):
+        try:
+            scaler = module.make_scaler(device_type)
+        except Exception as exc:  # noqa: BLE001
+            answers[device_type] = {"error": describe_error(exc, module)}
+            continue
+        facts = {"type": type(scaler).__name__, "is_scaler": isinstance(scaler, torch.amp.GradScaler)}
+        if facts["is_scaler"]:
+            facts.update(device=str(getattr(scaler, "_device", "cuda")), enabled=bool(scaler.is_enabled()))
+        answers[device_type] = facts
+    return answers
+
+
+def _peak_step(step, device: str) -> int:
+    torch.cuda.synchronize()
+    torch.cuda.reset_peak_memory_stats()
+    start = torch.cuda.memory_allocated()
+    step()
+    torch.cuda.synchronize()
+    return torch.cuda.max_memory_allocated() - start
+
+
+def amp_memory(module, device: str, seed: int) -> dict:
+    """On a GPU: peak memory of one float32 step (the grader's own) against one step of the student's
+    AMP code, on a model whose activations dominate its memory (a large batch through narrow layers)."""
+    torch.manual_seed(seed)
+    layers = []
+    for _ in range(8):
+        layers += [nn.Linear(512, 512), nn.ReLU()]
+    model = nn.Sequential(*layers, nn.Linear(512, 10)).to(device)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+    loss_fn = nn.CrossEntropyLoss()
+    inputs = torch.randn(16384, 512, device=device)
+    targets = torch.randint(0, 10, (16384,), device=device)
+
+    def float32_step():
+        optimizer.zero_grad()
+        loss_fn(model(inputs), targets).backward()
+        optimizer.step()
+
+    float32_step()  # warm-up: gradients exist from here on, as in real training
+    float32 = _peak_step(float32_step, device)
+    scaler = torch.amp.GradScaler(device)
+    try:
+        module.train_step_amp(model, inputs, targets, loss_fn, optimizer, scaler, device)  # warm-up
+        amp = _peak_step(lambda: module.train_step_amp(model, inputs, targets, loss_fn, optimizer, scaler, device), device)
+    except Exception as exc:  # noqa: BLE001
+        return {"error": describe_error(exc, module), "float32_mib": float32 / 2**20}
+    return {"error": None, "float32_mib": float32 / 2**20, "amp_mib": amp / 2**20}
