@@ -1,0 +1,10 @@
+"""Probes the sandbox tests run in a real worker (loaded from this file by path, like an exercise's)."""
+
+import os
+import resource
+
+
+def environment(module) -> dict:
+    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    return {"cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES"),
+            "address_space_limited": soft != resource.RLIM_INFINITY}

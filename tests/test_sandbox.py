@@ -1,0 +1,35 @@
+"""The sandboxed worker a probe runs in: a CPU probe never sees a GPU (so hard-coded CUDA fails the
+same way on every machine) and has its address space capped; a CUDA probe keeps the GPUs and is not
+capped by address space (initialising CUDA maps ~17 GiB of virtual memory)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch  # noqa: F401 - as in the grading process: torch is imported before the zygote is forked
+
+from grader.runner.sandbox import ProbeJob, Sandbox
+
+PROBES = str(Path(__file__).with_name("sandbox_probes.py"))
+
+
+def test_cpu_probes_see_no_gpu_and_cuda_probes_keep_them(tmp_path, monkeypatch):
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "3")
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "student.py").write_text("VALUE = 1\n")
+    sandbox = Sandbox(preload=[])
+    try:
+        seen = {}
+        for cuda in (False, True):
+            work = tmp_path / f"work-{cuda}"
+            work.mkdir()
+            job = ProbeJob(code_dir=str(code), module="student", probe_file=PROBES, probe_name="environment",
+                           kwargs={}, time_s=20, memory_mb=512, work_dir=str(work), cuda=cuda)
+            outcome = sandbox.run(job)
+            assert outcome.status == "ok", outcome
+            seen[cuda] = outcome.value
+    finally:
+        sandbox.close()
+    assert seen[False] == {"cuda_visible_devices": "", "address_space_limited": True}
+    assert seen[True] == {"cuda_visible_devices": "3", "address_space_limited": False}
