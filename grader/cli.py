@@ -53,6 +53,7 @@ def main(ctx: click.Context, course_dir: str | None) -> None:
     grade list             the exercises, with your last scores
     grade show 3           the instructions of exercise 3
     grade exercise 3       grade your work on exercise 3
+    grade quiz 6           answer quiz 6 in the terminal
     grade hint 3           one more hint for exercise 3
     grade glossary TERM    what a word used in the feedback means
     """
@@ -95,17 +96,36 @@ def list_exercises(ctx: click.Context, fmt: str) -> None:
 @click.option("--memory-limit", type=click.IntRange(min=16), help="MiB the code may use (default: the exercise's).")
 @click.option("--no-cache", is_flag=True, help="Re-run the reference solution instead of using cached results.")
 @click.option("--debug", is_flag=True, envvar="TORCHGRADE_DEBUG", help="Show the grader's internals when it fails.")
+@click.option("--student", metavar="NAME", help="Quizzes: whose numbers (default: $GITHUB_ACTOR, "
+                                                "$TORCHGRADE_STUDENT, or your login).")
 @click.pass_context
 def exercise(ctx: click.Context, ref: str, submission: Path | None, fmt: str, output: Path | None,
-             time_limit: float | None, memory_limit: int | None, no_cache: bool, debug: bool) -> None:
-    """Grade exercise N (a number, a folder name like 03-training-loop, or a slug)."""
-    from grader.render import render_result, use_color
-    from grader.runner.launch import grade
-
+             time_limit: float | None, memory_limit: int | None, no_cache: bool, debug: bool,
+             student: str | None) -> None:
+    """Grade exercise N (a number, a folder name like 03-training-loop, or a slug). A quiz is graded
+    from its answers file, exercises/NN-slug/answers.yaml (or --submission)."""
     spec = _spec(ctx, ref)
+    if spec.kind == "quiz":
+        from grader.quiz.grading import grade_quiz, student_identity, unknown_answers
+
+        for unknown in unknown_answers(spec, submission):
+            click.echo(f"warning: '{unknown}' in your answers file is not a question of this quiz; "
+                       "check its spelling (`grade quiz " + str(spec.id) + " --show` lists the ids)", err=True)
+        result = grade_quiz(spec, submission, student_identity(student))
+    else:
+        from grader.runner.launch import grade
+
+        result = grade(spec, submission, time_s=time_limit, memory_mb=memory_limit, use_cache=not no_cache,
+                       debug=debug)
+    _report(ctx, result, submission is None, fmt, output)
+
+
+def _report(ctx: click.Context, result, record: bool, fmt: str, output: Path | None) -> None:  # noqa: ANN001
+    """Record the score (for the student's own copy), print or write the report, exit 0 or 1."""
+    from grader.render import render_result, use_color
+
     course = _course(ctx)
-    result = grade(spec, submission, time_s=time_limit, memory_mb=memory_limit, use_cache=not no_cache, debug=debug)
-    if submission is None:
+    if record:
         progress_path = Progress.path_for(course.root)
         progress = Progress.load(progress_path)
         progress.record(result)
@@ -119,6 +139,52 @@ def exercise(ctx: click.Context, ref: str, submission: Path | None, fmt: str, ou
         click.echo(f"Score {result.score:g}/{result.max_score:g} ({result.status}); report written to {output}", err=True)
     else:
         click.echo(render_result(result, fmt, glossary, color=use_color(sys.stdout.isatty())), nl=False)
+    ctx.exit(0 if result.passed else 1)
+
+
+@main.command("quiz")
+@click.argument("ref", metavar="N")
+@click.option("--student", metavar="NAME", help="Whose numbers (default: $GITHUB_ACTOR, $TORCHGRADE_STUDENT, "
+                                                "or your login).")
+@click.option("--show", is_flag=True, help="Print your questions, with your numbers, and stop.")
+@click.option("--starter", is_flag=True, help="Instructors: print the empty answers file the quiz ships with.")
+@click.pass_context
+def quiz(ctx: click.Context, ref: str, student: str | None, show: bool, starter: bool) -> None:
+    """Answer quiz N in the terminal: each answer is graded at once and explained.
+
+    To hand in answers as a file instead (GitHub Classroom), fill exercises/NN-slug/answers.yaml and
+    run `grade exercise N`."""
+    from grader.quiz.grading import QuizError, student_identity, variants
+    from grader.render import render_answers_starter, render_quiz_questions, use_color
+
+    spec = _spec(ctx, ref)
+    if spec.kind != "quiz":
+        raise click.UsageError(f"exercise {spec.id} ({spec.name}) is not a quiz: grade it with `grade exercise {spec.id}`")
+    if starter:
+        click.echo(render_answers_starter(spec), nl=False)
+        return
+    who = student_identity(student)
+    if show:
+        click.echo(render_quiz_questions(spec, who, variants(spec, who)), nl=False)
+        return
+    from grader.quiz.interactive import ask
+
+    try:
+        glossary = _course(ctx).glossary
+    except SpecError:
+        glossary = None
+    color = use_color(sys.stdout.isatty())
+    try:
+        result = ask(spec, who, glossary, color)
+    except QuizError as exc:
+        raise click.ClickException(f"the quiz could not be prepared: {exc}") from None
+    progress_path = Progress.path_for(_course(ctx).root)
+    progress = Progress.load(progress_path)
+    progress.record(result)
+    progress.save(progress_path)
+    right = sum(1 for c in result.checks if c.status == "passed")
+    click.echo(f"\nScore: {result.score:g}/{result.max_score:g} ({right} of {len(result.checks)} right). "
+               f"Recorded; `grade list` shows your last score.")
     ctx.exit(0 if result.passed else 1)
 
 
@@ -193,7 +259,9 @@ def validate(ctx: click.Context, refs: tuple[str, ...]) -> None:
     except SpecError as exc:
         raise DefinitionError(exc) from None
     for spec in specs:
-        click.echo(f"ok  {spec.name}: {len(spec.checks)} checks, {len(spec.mutants)} mutants, {spec.max_score:g} points")
+        parts = ([f"{len(spec.questions)} questions"] if spec.kind == "quiz"
+                 else [f"{len(spec.checks)} checks", f"{len(spec.mutants)} mutants"])
+        click.echo(f"ok  {spec.name}: {', '.join(parts)}, {spec.max_score:g} points")
 
 
 if __name__ == "__main__":

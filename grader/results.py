@@ -43,6 +43,7 @@ class ExerciseResult(BaseModel):
 
     exercise: str = Field(description="the folder name, e.g. 03-training-loop")
     exercise_id: int
+    kind: Literal["code", "quiz"] = "code"
     title: str
     score: float
     max_score: float
@@ -54,7 +55,7 @@ class ExerciseResult(BaseModel):
 
     @classmethod
     def from_checks(cls, *, exercise: str, exercise_id: int, title: str, checks: list[CheckResult],
-                    duration: float, message: str = "") -> ExerciseResult:
+                    duration: float, message: str = "", kind: Literal["code", "quiz"] = "code") -> ExerciseResult:
         """Totals and overall status derived from the checks: never 'passed' if nothing ran. A skipped check
         (one that needs a GPU this machine lacks) earns nothing and is left out of max_score, so a student
         without a GPU can still reach full marks on what could be checked."""
@@ -68,6 +69,7 @@ class ExerciseResult(BaseModel):
         return cls(
             exercise=exercise,
             exercise_id=exercise_id,
+            kind=kind,
             title=title,
             score=round(sum(c.points for c in checks), 6),
             max_score=round(sum(c.max_points for c in ran), 6),

@@ -12,9 +12,12 @@ import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from grader.quiz.questions import Question
 from grader.yamlfile import Problem, SpecError, YamlDoc, load_yaml
+
+KEY_FILE = "key.yaml"  # a quiz's static answers, under solutions/NN-slug/
 
 ID_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 Slug = Annotated[str, Field(pattern=ID_PATTERN)]
@@ -61,17 +64,19 @@ class MutantSpec(VariantSpec):
 
 
 class ExerciseSpec(_Strict):
-    """Everything `exercise.yaml` says about one exercise."""
+    """Everything `exercise.yaml` says about one exercise: code (checks) or a quiz (questions)."""
 
     id: int = Field(ge=1, le=99)
     slug: Slug
-    kind: Literal["code"] = "code"
+    kind: Literal["code", "quiz"] = "code"
     title: str = Field(min_length=1)
     summary: str = Field(min_length=1)
     instructions: str = Field(min_length=1)
-    files: list[str] = Field(min_length=1, description="the student's file names, the first is the main module")
+    files: list[str] = Field(min_length=1, description="the student's file names, the first is the main module "
+                                                        "(a quiz: its answers file, answers.yaml)")
     limits: Limits = Limits()
-    checks: list[CheckSpec] = Field(min_length=1)
+    checks: list[CheckSpec] = Field(default_factory=list, description="code exercises: the graded checks")
+    questions: list[Question] = Field(default_factory=list, description="quizzes: the questions")
     hints: list[str] = Field(default_factory=list)
     mutants: list[MutantSpec] = Field(default_factory=list)
     alternatives: list[VariantSpec] = Field(
@@ -82,13 +87,24 @@ class ExerciseSpec(_Strict):
     folder: Path = Field(Path("."), exclude=True)
     solution_folder: Path = Field(Path("."), exclude=True)
 
-    @field_validator("files")
-    @classmethod
-    def _python_files(cls, files: list[str]) -> list[str]:
-        for name in files:
-            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*\.py", name):
-                raise ValueError(f"'{name}' is not a Python file name a module can be imported from")
-        return files
+    @model_validator(mode="after")
+    def _kind_fits(self) -> ExerciseSpec:
+        if self.kind == "code":
+            for name in self.files:
+                if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*\.py", name):
+                    raise ValueError(f"files: '{name}' is not a Python file name a module can be imported from")
+            if not self.checks:
+                raise ValueError("a code exercise needs at least one check under 'checks'")
+            if self.questions:
+                raise ValueError("'questions' belong to quizzes (kind: quiz), not to code exercises")
+        else:
+            if self.files != ["answers.yaml"]:
+                raise ValueError("files: a quiz has one file, [answers.yaml]")
+            if not self.questions:
+                raise ValueError("a quiz needs at least one question under 'questions'")
+            if self.checks or self.mutants or self.alternatives:
+                raise ValueError("a quiz has questions, not checks, mutants or alternatives")
+        return self
 
     @property
     def name(self) -> str:
@@ -101,7 +117,12 @@ class ExerciseSpec(_Strict):
 
     @property
     def max_score(self) -> float:
-        return sum(c.points for c in self.checks)
+        return sum(c.points for c in self.checks) + sum(q.points for q in self.questions)
+
+    @property
+    def key_file(self) -> Path:
+        """A quiz's static answers (kept under solutions/, out of the student's copy)."""
+        return self.solution_folder / KEY_FILE
 
     def check(self, check_id: str) -> CheckSpec:
         return next(c for c in self.checks if c.id == check_id)
@@ -166,33 +187,13 @@ def _semantic_problems(
                 doc.problem(("slug",), f"the folder is '{expected}' but id and slug make '{data['id']:02d}-{data['slug']}'")
             )
 
-    seen_ids: dict[str, int] = {}
-    for index, check in enumerate(checks):
-        if not isinstance(check, dict):
-            continue
-        check_id = check.get("id")
-        if isinstance(check_id, str):
-            if check_id in seen_ids:
-                problems.append(doc.problem(("checks", index, "id"), f"duplicate check id '{check_id}' (first used in checks[{seen_ids[check_id]}])"))
-            seen_ids.setdefault(check_id, index)
-        for ci, concept in enumerate(check.get("concepts") or []):
-            if isinstance(concept, str) and concept not in concepts:
-                problems.append(
-                    doc.problem(("checks", index, "concepts", ci), f"unknown glossary concept '{concept}' (no glossary/{concept}.yaml)")
-                )
+    seen_ids, id_problems = _ids_and_concepts(doc, "checks", concepts)
+    problems += id_problems
 
-    tests, test_problems = _find_tests(folder / "checks", display_root)
-    problems += test_problems
-    for index, check in enumerate(checks):
-        if isinstance(check, dict) and isinstance(check.get("id"), str):
-            name = "test_" + check["id"].replace("-", "_")
-            if name not in tests:
-                problems.append(doc.problem(("checks", index, "id"), f"check '{check['id']}' has no test: expected a function {name}() in checks/test_*.py"))
-    declared = {"test_" + c["id"].replace("-", "_") for c in checks if isinstance(c, dict) and isinstance(c.get("id"), str)}
-    for name, (file, line) in sorted(tests.items()):
-        if name not in declared:
-            check_id = name.removeprefix("test_").replace("_", "-")
-            problems.append(Problem(file, line, 1, f"test {name}() is not declared in exercise.yaml (add a check with id '{check_id}')"))
+    if data.get("kind") == "quiz":
+        problems += _quiz_problems(doc, solution_folder, concepts, display_root)
+    else:
+        problems += _test_problems(doc, folder, checks, display_root)
 
     for kind in ("mutants", "alternatives"):
         for index, variant in enumerate(data.get(kind) or []):
@@ -209,8 +210,76 @@ def _semantic_problems(
     for fi, name in enumerate(files):
         if isinstance(name, str) and not (folder / name).is_file():
             problems.append(doc.problem(("files", fi), f"the starter file {name} is missing from {folder.name}/"))
-    if not solution_folder.is_dir():
+    if not solution_folder.is_dir() and data.get("kind") != "quiz":  # a quiz's key file is checked above
         problems.append(doc.problem((), f"no reference solution: {_display(solution_folder, display_root)}/ does not exist"))
+    return problems
+
+
+def _ids_and_concepts(doc: YamlDoc, section: str, concepts: set[str]) -> tuple[dict[str, int], list[Problem]]:
+    """The ids in `section` (checks or questions) with their index; duplicates and unknown concepts."""
+    items = doc.data.get(section) if isinstance(doc.data.get(section), list) else []
+    noun = section[:-1]
+    seen: dict[str, int] = {}
+    problems: list[Problem] = []
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            continue
+        item_id = item.get("id")
+        if isinstance(item_id, str):
+            if item_id in seen:
+                problems.append(doc.problem((section, index, "id"), f"duplicate {noun} id '{item_id}' (first used in {section}[{seen[item_id]}])"))
+            seen.setdefault(item_id, index)
+        for ci, concept in enumerate(item.get("concepts") or []):
+            if isinstance(concept, str) and concept not in concepts:
+                problems.append(doc.problem((section, index, "concepts", ci), f"unknown glossary concept '{concept}' (no glossary/{concept}.yaml)"))
+    return seen, problems
+
+
+def _test_problems(doc: YamlDoc, folder: Path, checks: list, display_root: Path) -> list[Problem]:
+    """A code exercise: every check has a test function behind it, and every test is declared."""
+    tests, problems = _find_tests(folder / "checks", display_root)
+    for index, check in enumerate(checks):
+        if isinstance(check, dict) and isinstance(check.get("id"), str):
+            name = "test_" + check["id"].replace("-", "_")
+            if name not in tests:
+                problems.append(doc.problem(("checks", index, "id"), f"check '{check['id']}' has no test: expected a function {name}() in checks/test_*.py"))
+    declared = {"test_" + c["id"].replace("-", "_") for c in checks if isinstance(c, dict) and isinstance(c.get("id"), str)}
+    for name, (file, line) in sorted(tests.items()):
+        if name not in declared:
+            check_id = name.removeprefix("test_").replace("_", "-")
+            problems.append(Problem(file, line, 1, f"test {name}() is not declared in exercise.yaml (add a check with id '{check_id}')"))
+
+    return problems
+
+
+def _quiz_problems(doc: YamlDoc, solution_folder: Path, concepts: set[str], display_root: Path) -> list[Problem]:
+    """A quiz: unique question ids, known concepts, and a static answer for every question without code."""
+    questions = doc.data.get("questions") if isinstance(doc.data.get("questions"), list) else []
+    seen, problems = _ids_and_concepts(doc, "questions", concepts)
+    key_path = solution_folder / KEY_FILE
+    static = [(i, q["id"]) for i, q in enumerate(questions) if isinstance(q, dict) and isinstance(q.get("id"), str)
+              and q.get("type") != "output" and not q.get("answer")]
+    if not key_path.is_file():
+        for index, qid in static:
+            problems.append(doc.problem(("questions", index, "id"), f"question '{qid}' has no 'answer' code, and there is no key file {_display(key_path, display_root)}"))
+        return problems
+    try:
+        key_doc = load_yaml(key_path, _display(key_path, display_root))
+    except SpecError as exc:
+        return problems + exc.problems
+    problems += key_doc.problems
+    key = key_doc.data if isinstance(key_doc.data, dict) else {}
+    if not isinstance(key_doc.data, dict):
+        problems.append(key_doc.problem((), "a key file maps question ids to their answers"))
+    for index, qid in static:
+        if qid not in key:
+            problems.append(doc.problem(("questions", index, "id"), f"question '{qid}' has no 'answer' code and no entry in {key_doc.path}"))
+    computed = {q["id"] for q in questions if isinstance(q, dict) and isinstance(q.get("id"), str)} - {qid for _, qid in static}
+    for qid in key:
+        if qid not in seen:
+            problems.append(key_doc.problem((qid,), f"'{qid}' is not a question of this quiz", key=True))
+        elif qid in computed:
+            problems.append(key_doc.problem((qid,), f"question '{qid}' computes its answer; remove it from the key", key=True))
     return problems
 
 

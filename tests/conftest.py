@@ -44,9 +44,10 @@ def session_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 def grade(session_env: dict[str, str]):
     """Run `grade ARGS...` in the repository root; returns exit code, stdout and stderr."""
 
-    def run(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None, timeout: float = 300) -> Ran:
+    def run(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None, timeout: float = 300,
+            input: str | None = None) -> Ran:  # noqa: A002 - subprocess's own name for it
         proc = subprocess.run([sys.executable, "-m", "grader.cli", *args], cwd=cwd, capture_output=True, text=True,
-                              env={**session_env, **(env or {})}, timeout=timeout)
+                              env={**session_env, **(env or {})}, timeout=timeout, input=input or "")
         return Ran(proc.returncode, proc.stdout, proc.stderr)
 
     return run

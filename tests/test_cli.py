@@ -96,7 +96,7 @@ def test_markdown_links_into_the_glossary_page_and_output_file(grade, tmp_path):
 def test_json_is_the_only_thing_on_stdout(grade):
     ran = grade("exercise", "3", "--format", "json")
     result = json.loads(ran.stdout)
-    assert set(result) == {"exercise", "exercise_id", "title", "score", "max_score", "passed", "status", "duration",
+    assert set(result) == {"exercise", "exercise_id", "kind", "title", "score", "max_score", "passed", "status", "duration",
                            "message", "checks"}
     assert {"id", "title", "status", "points", "max_points", "message", "concepts"} <= set(result["checks"][0])
 

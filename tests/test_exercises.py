@@ -14,6 +14,7 @@ from conftest import has_gpu
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = Course(ROOT).load_all()
+CODE = [s for s in SPECS if s.kind == "code"]  # quizzes are proven in test_quiz.py
 
 
 def _failed(result: dict) -> set[str]:
@@ -39,7 +40,7 @@ def _not_passed(spec, result: dict) -> list[str]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.name)
+@pytest.mark.parametrize("spec", CODE, ids=lambda s: s.name)
 def test_reference_solution_passes_every_check(grade, spec):
     ran = grade("exercise", str(spec.id), "--submission", str(spec.solution_folder), "--format", "json")
     result = ran.json()
@@ -53,7 +54,7 @@ def test_reference_solution_passes_every_check(grade, spec):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.name)
+@pytest.mark.parametrize("spec", CODE, ids=lambda s: s.name)
 def test_starter_fails(grade, spec):
     ran = grade("exercise", str(spec.id), "--submission", str(spec.folder), "--format", "json")
     result = ran.json()
@@ -61,12 +62,12 @@ def test_starter_fails(grade, spec):
     assert result["score"] < spec.max_score
 
 
-MUTANTS = [pytest.param(spec, m, id=f"{spec.name}:{Path(m.file).stem}") for spec in SPECS for m in spec.mutants]
-ALTERNATIVES = [pytest.param(spec, a, id=f"{spec.name}:{Path(a.file).stem}") for spec in SPECS for a in spec.alternatives]
+MUTANTS = [pytest.param(spec, m, id=f"{spec.name}:{Path(m.file).stem}") for spec in CODE for m in spec.mutants]
+ALTERNATIVES = [pytest.param(spec, a, id=f"{spec.name}:{Path(a.file).stem}") for spec in CODE for a in spec.alternatives]
 
 
 def test_each_exercise_ships_at_least_five_mutants_and_an_alternative():
-    for spec in SPECS:
+    for spec in CODE:
         assert len(spec.mutants) >= 5, spec.name
         assert spec.alternatives, spec.name
         assert {c for m in spec.mutants for c in m.fails}, spec.name
@@ -129,7 +130,7 @@ def test_device_checks_name_the_device_and_explain_the_idea(grade):
     `.to()` must be assigned and links the device concepts."""
     result = grade("exercise", "4", "--format", "json").json()
     failed = {c["id"]: c for c in result["checks"] if c["status"] == "failed"}
-    assert set(failed) == {c.id for c in SPECS[3].checks}
+    assert set(failed) == {c.id for c in CODE[3].checks}
     assert "meta device standing in for a GPU" in failed["inputs-on-device"]["message"]
     assert ".cuda()" in failed["inputs-on-device"]["message"]
     assert "does not move the tensor you call it on" in " ".join(failed["inputs-on-device"]["why_it_matters"].split())
@@ -139,7 +140,7 @@ def test_device_checks_name_the_device_and_explain_the_idea(grade):
 
 @pytest.mark.slow
 @pytest.mark.cuda
-@pytest.mark.parametrize("spec", [s for s in SPECS if s.name in ("04-device", "05-amp")], ids=lambda s: s.name)
+@pytest.mark.parametrize("spec", [s for s in CODE if s.name in ("04-device", "05-amp")], ids=lambda s: s.name)
 def test_on_a_gpu_device_checks_run_on_cuda(grade, spec):
     """With a GPU, every device check of exercises 4 and 5 runs on cuda too, and the GPU-only check runs."""
     result = grade("exercise", str(spec.id), "--submission", str(spec.solution_folder), "--format", "json").json()

@@ -110,3 +110,47 @@ def test_loader_collects_problems_without_importing_torch(course):
     assert any("missing required key 'title'" in m for m in messages)
     assert any("checks" in m for m in messages)
     assert all(p.line >= 1 for p in caught.value.problems)
+
+
+QUIZ = "06-tensors"
+
+
+@pytest.fixture
+def quiz_course(tmp_path: Path) -> Path:
+    """A copy of the shipped course holding quiz 6 only, to break on purpose."""
+    shutil.copytree(ROOT / "glossary", tmp_path / "glossary")
+    shutil.copytree(ROOT / "exercises" / QUIZ, tmp_path / "exercises" / QUIZ)
+    shutil.copytree(ROOT / "solutions" / QUIZ, tmp_path / "solutions" / QUIZ)
+    return tmp_path
+
+
+def _edit_quiz(course: Path, old: str, new: str, file: str = "exercise.yaml") -> int:
+    path = course / ("solutions" if file == "key.yaml" else "exercises") / QUIZ / file
+    text = path.read_text()
+    assert old in text, old
+    line = text[: text.index(old)].count("\n") + 1
+    path.write_text(text.replace(old, new, 1))
+    return line
+
+
+def test_quiz_problems_are_all_reported_with_their_lines(grade, quiz_course):
+    concept = _edit_quiz(quiz_course, "concepts: [broadcasting, shape]", "concepts: [broadcastin, shape]")
+    options = _edit_quiz(quiz_course, "    type: single\n", "    type: single\n    tolerance: -1\n")
+    key = _edit_quiz(quiz_course, "item-many: false", "item-many: false\nnot-a-question: 3", file="key.yaml")
+    ran = _validate(grade, quiz_course)
+    assert ran.code == 2
+    assert f"exercises/{QUIZ}/exercise.yaml:{concept}:" in ran.stderr and "unknown glossary concept 'broadcastin'" in ran.stderr
+    assert f"exercises/{QUIZ}/exercise.yaml:{options + 1}:" in ran.stderr and "tolerance" in ran.stderr
+    assert f"solutions/{QUIZ}/key.yaml:{key + 1}:1: 'not-a-question' is not a question of this quiz" in ran.stderr
+
+
+def test_a_static_question_needs_its_key(grade, quiz_course):
+    (quiz_course / "solutions" / QUIZ / "key.yaml").write_text("broadcast-fails: b\n")
+    ran = _validate(grade, quiz_course)
+    assert ran.code == 2 and "question 'item-many' has no 'answer' code and no entry in" in ran.stderr
+
+
+def test_parameters_need_answer_code(grade, quiz_course):
+    _edit_quiz(quiz_course, "    answer: |\n      answer = torch.randn(a, b, c).shape\n", "")
+    ran = _validate(grade, quiz_course)
+    assert ran.code == 2 and "a question with parameters needs 'answer' code" in ran.stderr

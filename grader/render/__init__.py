@@ -146,3 +146,30 @@ def render_exercise_page(spec: Any) -> str:
 
 def render_exercise_list(rows: list[dict[str, Any]], color: bool) -> str:
     return _environment(color).get_template("list.txt.j2").render(rows=rows)
+
+
+def render_quiz_question(q: Any, number: int, total: int, color: bool) -> str:
+    """One question of `grade quiz`, as the terminal shows it."""
+    from grader.quiz.questions import ANSWER_FORMS
+
+    return _environment(color).get_template("quiz_question.txt.j2").render(
+        q=q, number=number, total=total, form=ANSWER_FORMS[q.type])
+
+
+def render_quiz_verdict(check: Any, glossary: Glossary | None, color: bool) -> str:
+    """What `grade quiz` says right after an answer: right, or not and why, with the glossary terms."""
+    terms = {c: glossary[c] for c in check.concepts if glossary is not None and c in glossary}
+    return _environment(color).get_template("quiz_verdict.txt.j2").render(check=check, terms=terms)
+
+
+def render_quiz_questions(spec: Any, student: str, questions: list[Any]) -> str:
+    """A student's own questions (their drawn numbers), as Markdown: `grade quiz N --show`."""
+    from grader.quiz.questions import ANSWER_FORMS
+
+    return _environment(False).get_template("quiz_questions.md.j2").render(
+        spec=spec, student=student, questions=questions, forms=ANSWER_FORMS)
+
+
+def render_answers_starter(spec: Any) -> str:
+    """The answers file a quiz ships with: every question id, no answer (and no key)."""
+    return _environment(False).get_template("answers.yaml.j2").render(spec=spec)

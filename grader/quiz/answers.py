@@ -1,0 +1,154 @@
+"""Reading a student's answer and comparing it with the key, for every question type. Pure Python (no
+torch): the CLI grades with it both an answers file and answers typed in the terminal.
+
+Keys arrive normalised by `grader.quiz.key`: single "b"; multiple ["a", "c"]; true-false a bool;
+numeric a float; shape a list of ints or "error"; text {"accepted": [...], "pattern": str | None};
+output the printed text.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import re
+from fractions import Fraction
+from typing import Any
+
+from grader.quiz.questions import ANSWER_FORMS, LETTERS
+
+
+class AnswerError(ValueError):
+    """The answer cannot be read as an answer of its type; the message says how to write it."""
+
+
+def is_blank(raw: Any) -> bool:
+    return raw is None or (isinstance(raw, str) and not raw.strip()) or raw == []
+
+
+def parse(qtype: str, raw: Any, n_options: int = 0) -> Any:
+    """The student's answer in the key's normal form, or AnswerError saying how to write it."""
+    return _PARSERS[qtype](raw, n_options)
+
+
+def _letter(raw: Any, n_options: int) -> str:
+    if isinstance(raw, bool) or not isinstance(raw, str):
+        raise AnswerError(f"{raw!r} is not a letter: answer with the letter of an option, e.g. b")
+    text = raw.strip().lower().rstrip(").")
+    text = text[1:] if text.startswith("(") else text
+    valid = LETTERS[:n_options]
+    if len(text) != 1 or text not in valid:
+        raise AnswerError(f"'{raw}' is not one of the options {', '.join(valid)}: answer with one letter")
+    return text
+
+
+def _single(raw: Any, n_options: int) -> str:
+    return _letter(raw, n_options)
+
+
+def _multiple(raw: Any, n_options: int) -> list[str]:
+    items = raw
+    if isinstance(raw, str):
+        items = [part for part in re.split(r"[\s,;]+", raw.strip().strip("[]")) if part]
+    if not isinstance(items, list):
+        raise AnswerError(f"{raw!r} is not a list of letters: write for example [a, c]")
+    return sorted({_letter(item, n_options) for item in items})
+
+
+def _true_false(raw: Any, _: int) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    words = {"true": True, "false": False, "yes": True, "no": False, "t": True, "f": False}
+    if isinstance(raw, str) and raw.strip().lower() in words:
+        return words[raw.strip().lower()]
+    raise AnswerError(f"{raw!r} is neither true nor false: answer true or false")
+
+
+def _numeric(raw: Any, _: int) -> float:
+    if isinstance(raw, bool):
+        raise AnswerError(f"{raw!r} is not a number: answer with a number, e.g. 0.25")
+    if isinstance(raw, (int, float)):
+        return float(raw)
+    if isinstance(raw, str):
+        text = raw.strip().replace("_", "")
+        try:
+            return float(Fraction(text)) if "/" in text else float(text)
+        except (ValueError, ZeroDivisionError):
+            pass
+    raise AnswerError(f"{raw!r} is not a number: answer with a number such as 28, 0.25 or 1/4")
+
+
+def _shape(raw: Any, _: int) -> list[int] | str:
+    if isinstance(raw, str):
+        text = raw.strip()
+        if text.lower() in ("error", "err", "invalid", "fails"):
+            return "error"
+        if re.fullmatch(r"\d+(\s*[x×*]\s*\d+)+", text):
+            raise AnswerError(f"'{raw}' is written like a size on paper: write a shape as a list, e.g. "
+                              f"[{', '.join(re.split(r'[^0-9]+', text))}]")
+        text = re.sub(r"^torch\.Size\((.*)\)$", r"\1", text)
+        try:
+            raw = ast.literal_eval(text) if text else []
+        except (ValueError, SyntaxError):
+            raise AnswerError(f"'{raw}' is not a shape: write it as a list of sizes, e.g. [3, 4], or error") from None
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        raw = [raw]
+    if isinstance(raw, (list, tuple)) and all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in raw):
+        return [int(v) for v in raw]
+    raise AnswerError(f"{raw!r} is not a shape: write it as a list of sizes, e.g. [3, 4], or error")
+
+
+def _text(raw: Any, _: int) -> str:
+    if isinstance(raw, (str, int, float)) and not isinstance(raw, bool):
+        return str(raw)
+    raise AnswerError(f"{raw!r} is not a word or phrase: answer with text")
+
+
+def _output(raw: Any, _: int) -> str:
+    if isinstance(raw, bool):
+        raise AnswerError("write the output as text, in quotes, e.g. 'True'")
+    if isinstance(raw, (str, int, float)):
+        return str(raw).replace("\\n", "\n")  # typed on one line in a terminal: \n starts a new line
+    raise AnswerError(f"{raw!r} is not text: write exactly what the code prints, in quotes")
+
+
+_PARSERS = {"single": _single, "multiple": _multiple, "true-false": _true_false, "numeric": _numeric,
+            "shape": _shape, "text": _text, "output": _output}
+assert set(_PARSERS) == set(ANSWER_FORMS)
+
+
+def normalise_text(text: str) -> str:
+    return " ".join(str(text).lower().replace("-", " ").replace("_", " ").split()).strip(" .")
+
+
+def normalise_output(text: str) -> str:
+    lines = [line.rstrip() for line in str(text).replace("\r\n", "\n").strip("\n").split("\n")]
+    return "\n".join(lines).strip()
+
+
+def is_right(qtype: str, given: Any, key: Any, tolerance: float = 1e-6, rel_tolerance: float = 1e-4) -> bool:
+    """Whether a parsed answer matches the key."""
+    if qtype == "numeric":
+        return math.isclose(given, key, rel_tol=rel_tolerance, abs_tol=tolerance)
+    if qtype == "text":
+        answer = normalise_text(given)
+        if any(answer == normalise_text(a) for a in key.get("accepted", [])):
+            return True
+        return bool(key.get("pattern")) and re.fullmatch(key["pattern"], answer, flags=re.IGNORECASE) is not None
+    if qtype == "output":
+        return normalise_output(given) == normalise_output(key)
+    return given == key
+
+
+def shown(qtype: str, value: Any) -> str:
+    """An answer (the student's or a key's) as a student would write it."""
+    if qtype == "multiple":
+        return "[" + ", ".join(value) + "]"
+    if qtype == "true-false":
+        return "true" if value else "false"
+    if qtype == "numeric":
+        return f"{value:g}"
+    if qtype == "shape":
+        return value if value == "error" else "[" + ", ".join(str(v) for v in value) + "]"
+    if qtype == "text" and isinstance(value, dict):
+        return (value.get("accepted") or [value.get("pattern", "")])[0]
+    return str(value)

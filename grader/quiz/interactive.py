@@ -1,0 +1,64 @@
+"""`grade quiz N`: the questions one at a time in the terminal, each graded at once with its
+explanation and glossary terms. Input that cannot be read as an answer is asked again (it costs
+nothing); an empty line skips the question. Works the same with piped input."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any, Callable
+
+import click
+
+from grader.quiz.answers import AnswerError, is_blank, parse
+from grader.quiz.grading import compute_key, judge, result_of, variants
+from grader.results import ExerciseResult
+from grader.spec import ExerciseSpec
+
+MAX_RETRIES = 3
+
+
+def ask(spec: ExerciseSpec, student: str, glossary: Any, color: bool,
+        read: Callable[[], str] | None = None) -> ExerciseResult:
+    """Ask every question of `spec` for `student`; the result has one check per question."""
+    from grader.render import render_quiz_question, render_quiz_verdict
+
+    started = time.monotonic()
+    click.echo(f"Preparing quiz {spec.id} for {student}...", err=True)
+    key = compute_key(spec, student)
+    read = read or _prompt
+    texts = variants(spec, student)
+    checks = []
+    for number, (question, text) in enumerate(zip(spec.questions, texts), start=1):
+        click.echo("\n" + render_quiz_question(text, number, len(texts), color), nl=False)
+        raw = _read_answer(question, read)
+        check = judge(question, text, raw, key[question.id])
+        checks.append(check)
+        if raw is None:
+            click.echo("  Skipped.")
+        else:
+            click.echo(render_quiz_verdict(check, glossary, color), nl=False)
+    return result_of(spec, checks, started)
+
+
+def _prompt() -> str:
+    answer = click.prompt("Your answer", default="", show_default=False, prompt_suffix=": ")
+    if not sys.stdin.isatty():  # piped answers are not echoed by a terminal: show them, so the log reads well
+        click.echo(answer)
+    return answer
+
+
+def _read_answer(question: Any, read: Callable[[], str]) -> str | None:
+    for _ in range(MAX_RETRIES):
+        try:
+            raw = read()
+        except (click.Abort, EOFError):
+            return None
+        if is_blank(raw):
+            return None
+        try:
+            parse(question.type, raw, len(question.options))
+            return raw
+        except AnswerError as exc:
+            click.echo(f"  {exc}. Try again (Enter skips).")
+    return raw
