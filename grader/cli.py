@@ -247,21 +247,73 @@ def glossary(ctx: click.Context, term: str | None, markdown: bool) -> None:
         click.echo(render_term(found, terms, color), nl=False)
 
 
+@main.command("schema")
+def schema() -> None:
+    """Print the JSON Schema of exercise.yaml (kept in docs/exercise.schema.json for editors)."""
+    from grader.spec import json_schema
+
+    click.echo(json.dumps(json_schema(), indent=2))
+
+
+@main.command("new")
+@click.argument("kind", type=click.Choice(["exercise", "quiz"]))
+@click.argument("slug")
+@click.option("--title", help="The exercise's title (default: made from the slug).")
+@click.pass_context
+def new(ctx: click.Context, kind: str, slug: str, title: str | None) -> None:
+    """Scaffold the next-numbered exercise (or quiz) SLUG, ready to edit and already valid.
+
+    \b
+    grade new exercise my-loop     exercises/NN-my-loop/ + solutions/NN-my-loop/
+    grade validate my-loop         prove it: solution passes, starter fails, mutants caught"""
+    from grader.authoring.new import ScaffoldError, new_exercise
+
+    try:
+        written = new_exercise(_course(ctx), "quiz" if kind == "quiz" else "code", slug, title)
+    except ScaffoldError as exc:
+        raise click.UsageError(str(exc)) from None
+    except SpecError as exc:
+        raise DefinitionError(exc) from None
+    for path in written:
+        click.echo(f"wrote {path}")
+    click.echo(f"Next: edit exercises/{written[0].parts[1]}/exercise.yaml, then `grade validate {slug}`.")
+
+
 @main.command("validate")
 @click.argument("refs", nargs=-1, metavar="[N]...")
+@click.option("--static", is_flag=True, help="Only read the definitions (schema, concepts, checks vs tests, files).")
+@click.option("--jobs", type=click.IntRange(min=1), default=4, show_default=True,
+              help="Gradings run at once while proving an exercise.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.pass_context
-def validate(ctx: click.Context, refs: tuple[str, ...]) -> None:
-    """Check exercise definitions and the glossary; print every problem as path:line:col."""
+def validate(ctx: click.Context, refs: tuple[str, ...], static: bool, jobs: int, fmt: str) -> None:
+    """Prove exercises right: every definition problem as path:line:col (exit 2), then, unless --static,
+    grade the reference solution (twice), the starter (twice), every mutant and alternative (exit 1 on
+    any problem: a failing solution, a passing starter, a mutant not caught by the checks it names, a
+    flaky or slow check)."""
     course = _course(ctx)
     try:
         course.glossary
         specs = [course.resolve(r) for r in refs] if refs else course.load_all()
     except SpecError as exc:
         raise DefinitionError(exc) from None
-    for spec in specs:
-        parts = ([f"{len(spec.questions)} questions"] if spec.kind == "quiz"
-                 else [f"{len(spec.checks)} checks", f"{len(spec.mutants)} mutants"])
-        click.echo(f"ok  {spec.name}: {', '.join(parts)}, {spec.max_score:g} points")
+    if static:
+        for spec in specs:
+            parts = ([f"{len(spec.questions)} questions"] if spec.kind == "quiz"
+                     else [f"{len(spec.checks)} checks", f"{len(spec.mutants)} mutants"])
+            click.echo(f"ok  {spec.name}: {', '.join(parts)}, {spec.max_score:g} points")
+        return
+    from dataclasses import asdict
+
+    from grader.authoring.validate import validate as prove
+    from grader.render import render_validation, use_color
+
+    reports = prove(specs, jobs)
+    if fmt == "json":
+        click.echo(json.dumps([{**asdict(r), "ok": r.ok} for r in reports], indent=2))
+    else:
+        click.echo(render_validation(reports, use_color(sys.stdout.isatty())), nl=False)
+    ctx.exit(0 if all(r.ok for r in reports) else 1)
 
 
 if __name__ == "__main__":

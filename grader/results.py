@@ -35,6 +35,8 @@ class CheckResult(BaseModel):
     what_to_try: str = ""
     hidden: bool = False
     duration: float = 0.0
+    slowest_probe: float = Field(0.0, description="seconds of the slowest run of the student's code in this check "
+                                                  "(the time limit applies to each run)")
     devices: list[DeviceRun] = Field(default_factory=list, description="where the check ran, for checks run per device")
 
 
@@ -79,3 +81,6 @@ class ExerciseResult(BaseModel):
             message=message,
             checks=checks,
         )
+
+    def check(self, check_id: str) -> CheckResult:
+        return next(c for c in self.checks if c.id == check_id)

@@ -12,7 +12,8 @@ import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from grader.quiz.questions import Question
 from grader.yamlfile import Problem, SpecError, YamlDoc, load_yaml
@@ -84,8 +85,8 @@ class ExerciseSpec(_Strict):
     )
 
     # Set by the loader, not read from YAML.
-    folder: Path = Field(Path("."), exclude=True)
-    solution_folder: Path = Field(Path("."), exclude=True)
+    folder: SkipJsonSchema[Path] = Field(Path("."), exclude=True)
+    solution_folder: SkipJsonSchema[Path] = Field(Path("."), exclude=True)
 
     @model_validator(mode="after")
     def _kind_fits(self) -> ExerciseSpec:
@@ -298,3 +299,11 @@ def _find_tests(checks_folder: Path, display_root: Path) -> tuple[dict[str, tupl
             if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
                 tests[node.name] = (shown, node.lineno)
     return tests, problems
+
+
+def json_schema() -> dict:
+    """The JSON Schema of exercise.yaml (code exercises and quizzes), for editors: `grade schema`."""
+    schema = ExerciseSpec.model_json_schema(mode="validation")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "torchgrade exercise.yaml"
+    return schema

@@ -19,7 +19,7 @@ def test_help_and_list_answer_without_importing_torch():
         "import sys\n"
         "from click.testing import CliRunner\n"
         "from grader.cli import main\n"
-        "for args in (['--help'], ['list'], ['list', '--format', 'json'], ['glossary', 'gradient'], ['validate']):\n"
+        "for args in (['--help'], ['list'], ['list', '--format', 'json'], ['glossary', 'gradient'], ['validate', '--static']):\n"
         "    result = CliRunner().invoke(main, args, catch_exceptions=False)\n"
         "    assert result.exit_code == 0, (args, result.output)\n"
         "print(sorted(m for m in sys.modules if m == 'torch' or m.startswith('torch.')))\n"

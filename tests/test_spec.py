@@ -40,13 +40,13 @@ def _edit(course: Path, old: str, new: str) -> int:
 
 
 def _validate(grade, course: Path):
-    ran = grade("--course", str(course), "validate")
+    ran = grade("--course", str(course), "validate", "--static")
     assert "Traceback" not in ran.stderr + ran.stdout
     return ran
 
 
 def test_shipped_course_validates(grade):
-    ran = grade("validate")
+    ran = grade("validate", "--static")
     assert ran.code == 0, ran.stderr
     assert "03-training-loop" in ran.stdout
 
@@ -154,3 +154,18 @@ def test_parameters_need_answer_code(grade, quiz_course):
     _edit_quiz(quiz_course, "    answer: |\n      answer = torch.randn(a, b, c).shape\n", "")
     ran = _validate(grade, quiz_course)
     assert ran.code == 2 and "a question with parameters needs 'answer' code" in ran.stderr
+
+
+def test_the_json_schema_for_editors_is_current_and_referenced():
+    """docs/exercise.schema.json is generated from the models the loader uses (`grade schema`), and every
+    shipped exercise.yaml points editors at it."""
+    import json
+
+    from grader.spec import json_schema
+
+    committed = json.loads((ROOT / "docs" / "exercise.schema.json").read_text())
+    assert committed == json_schema(), "stale: run `grade schema > docs/exercise.schema.json`"
+    assert {"checks", "questions", "kind"} <= set(committed["properties"])
+    assert "folder" not in committed["properties"]
+    for path in sorted((ROOT / "exercises").glob("*/exercise.yaml")):
+        assert path.read_text().startswith("# yaml-language-server: $schema=../../docs/exercise.schema.json\n"), path

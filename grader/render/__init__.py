@@ -173,3 +173,8 @@ def render_quiz_questions(spec: Any, student: str, questions: list[Any]) -> str:
 def render_answers_starter(spec: Any) -> str:
     """The answers file a quiz ships with: every question id, no answer (and no key)."""
     return _environment(False).get_template("answers.yaml.j2").render(spec=spec)
+
+
+def render_validation(reports: list[Any], color: bool) -> str:
+    """The table `grade validate` prints, and every problem under it."""
+    return _environment(color).get_template("validate.txt.j2").render(reports=reports)

@@ -57,7 +57,7 @@ def _grade(job: dict[str, Any], sandbox: Any, started: float) -> ExerciseResult:
         return _result(job, checks, started, message)
 
     outcomes = _run_pytest(job, student, reference, limits)
-    checks = [_check_result(c, o.status, o.message, o.what_to_try, o.duration, o.devices)
+    checks = [_check_result(c, o.status, o.message, o.what_to_try, o.duration, o.devices, o.slowest_probe)
               for c, o in zip(job["checks"], outcomes)]
     return _result(job, checks, started)
 
@@ -82,7 +82,8 @@ def _run_pytest(job: dict[str, Any], student: Any, reference: Any, limits: dict[
 
 
 def _check_result(check: dict[str, Any], status: str, message: str = "", what_to_try: str | None = None,
-                  duration: float = 0.0, devices: list[tuple[str, str]] | None = None) -> CheckResult:
+                  duration: float = 0.0, devices: list[tuple[str, str]] | None = None,
+                  slowest_probe: float = 0.0) -> CheckResult:
     failed = status in ("failed", "error")
     return CheckResult(
         id=check["id"], title=check["title"], status=status,  # type: ignore[arg-type]
@@ -90,7 +91,7 @@ def _check_result(check: dict[str, Any], status: str, message: str = "", what_to
         message=message if status != "passed" else "", concepts=check["concepts"],
         why_it_matters=check["why_it_matters"] if failed else "",
         what_to_try=(what_to_try or check["what_to_try"]) if failed else "",
-        hidden=check["hidden"], duration=round(duration, 3),
+        hidden=check["hidden"], duration=round(duration, 3), slowest_probe=round(slowest_probe, 3),
         devices=[DeviceRun(device=d, status=s) for d, s in devices or []],  # type: ignore[arg-type]
     )
 

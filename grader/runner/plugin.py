@@ -22,6 +22,7 @@ class CaseOutcome:
     message: str = ""
     what_to_try: str | None = None
     duration: float = 0.0
+    slowest_probe: float = 0.0  # seconds of the slowest run of the student's code (the time limit is per run)
     device: str | None = None  # for checks parametrised over devices (grader.checks.devices.on_devices)
     devices: list[tuple[str, str]] = field(default_factory=list)  # after roll_up: (device, status) per run
 
@@ -34,6 +35,7 @@ class GradingState:
     limits: dict[str, Any]
     debug: bool = False
     outcomes: dict[str, list[CaseOutcome]] = field(default_factory=dict)
+    probes_before: int = 0  # how many student probes had run when the current test started
 
 
 STATE = pytest.StashKey[GradingState]()
@@ -66,6 +68,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
+    state = item.config.stash[STATE]
+    state.probes_before = len(state.student.durations)
     if item.get_closest_marker("cuda") is not None:
         import torch
 
@@ -80,6 +84,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         state = item.config.stash[STATE]
         name = getattr(item, "originalname", item.name)
         outcome = _classify(report, call, state.titles.get(name), state)
+        outcome.slowest_probe = max(state.student.durations[state.probes_before:], default=0.0)
         callspec = getattr(item, "callspec", None)
         outcome.device = callspec.params.get("device", "cpu") if callspec is not None else "cpu"
         state.outcomes.setdefault(name, []).append(outcome)
@@ -119,16 +124,17 @@ def roll_up(cases: list[CaseOutcome]) -> CaseOutcome:
         return CaseOutcome("error", "This check did not run (the grader could not collect it).")
     duration = sum(c.duration for c in cases)
     devices = _device_statuses(cases)
+    slowest = max(c.slowest_probe for c in cases)
     for status in ("error", "failed"):
         bad = [c for c in cases if c.status == status]
         if bad:
             message = bad[0].message
             if bad[0].device and len(devices) > 1:
                 message = f"Checked on the {device_name(bad[0].device)}. {message}"
-            return CaseOutcome(status, message, bad[0].what_to_try, duration, devices=devices)
+            return CaseOutcome(status, message, bad[0].what_to_try, duration, slowest, devices=devices)
     if all(c.status == "skipped" for c in cases):
-        return CaseOutcome("skipped", cases[0].message, duration=duration, devices=devices)
-    return CaseOutcome("passed", duration=duration, devices=devices)
+        return CaseOutcome("skipped", cases[0].message, duration=duration, slowest_probe=slowest, devices=devices)
+    return CaseOutcome("passed", duration=duration, slowest_probe=slowest, devices=devices)
 
 
 def _device_statuses(cases: list[CaseOutcome]) -> list[tuple[str, str]]:

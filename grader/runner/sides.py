@@ -53,6 +53,7 @@ class Side:
         self._cache_dir = cache_dir
         self._memo: dict[str, ProbeOutcome] = {}
         self._jobs = 0
+        self.durations: list[float] = []  # seconds of each probe this side actually ran, in order
 
     @property
     def is_student(self) -> bool:
@@ -87,6 +88,7 @@ class Side:
                        kwargs=kwargs, time_s=self._time_s, memory_mb=self._memory_mb, work_dir=str(work),
                        cuda=str(kwargs.get("device", "")).startswith("cuda"))
         outcome = self._sandbox.run(job)
+        self.durations.append(outcome.duration)
         if outcome.status == "ok" and self._cache_dir is not None:
             self._cache_dir.mkdir(parents=True, exist_ok=True)
             target = self._cache_dir / f"{self._cache_key(where, name, kwargs)}.pt"

@@ -1,0 +1,153 @@
+"""`grade validate`: prove an exercise right before students see it, by grading what the exercise ships
+with through the real pipeline. A code exercise: the reference solution passes every check (twice: a
+check whose verdict changes between runs is flaky), the starter fails (twice), every mutant fails the
+checks it names (and a check that crashes on it is reported), every alternative passes, and no check
+takes more than half the time limit. A quiz: every answer computes, for several students, and the empty
+starter does not pass. All runs go into one pool (each is its own grading process); an exercise's time
+is the sum of its runs' durations."""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from grader.results import ExerciseResult
+from grader.spec import ExerciseSpec
+
+QUIZ_STUDENTS = ("validate-1", "validate-2", "validate-3")
+
+
+@dataclass
+class Report:
+    """One exercise's proof: a row of the table, and every problem found, in words."""
+
+    exercise: str
+    kind: str
+    solution: str = "-"
+    starter: str = "-"
+    mutants: str = "-"
+    alternatives: str = "-"
+    slowest: str = "-"
+    seconds: float = 0.0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _not_passed(spec: ExerciseSpec, result: ExerciseResult) -> list[Any]:
+    gpu_only = {c.id for c in spec.checks if c.gpu_only}
+    return [c for c in result.checks if c.status != "passed" and not (c.status == "skipped" and c.id in gpu_only)]
+
+
+def _short(text: str, limit: int = 160) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _runs(spec: ExerciseSpec) -> dict[str, Path]:
+    """Everything a code exercise ships with, to grade: name -> the submission to grade."""
+    runs: dict[str, Path] = {"solution-1": spec.solution_folder, "solution-2": spec.solution_folder,
+                             "starter-1": spec.folder, "starter-2": spec.folder}
+    runs.update({f"mutant:{m.file}": spec.solution_folder / m.file for m in spec.mutants})
+    runs.update({f"alternative:{a.file}": spec.solution_folder / a.file for a in spec.alternatives})
+    return runs
+
+
+def judge_code(spec: ExerciseSpec, results: dict[str, ExerciseResult]) -> Report:
+    """The report of a code exercise from the results of its runs (`_runs`)."""
+    report = Report(spec.name, spec.kind, seconds=sum(r.duration for r in results.values()))
+    solution = results["solution-1"]
+    bad = _not_passed(spec, solution)
+    report.solution = "passes" if not bad else f"FAILS {len(bad)}"
+    for check in bad:
+        report.problems.append(f"the reference solution does not pass '{check.id}' ({check.status}): {_short(check.message)}")
+
+    starter = results["starter-1"]
+    report.starter = "fails" if not starter.passed else "PASSES"
+    if starter.passed:
+        report.problems.append("the starter passes every check: a student would have nothing to do")
+
+    for a, b, what in (("solution-1", "solution-2", "reference solution"), ("starter-1", "starter-2", "starter")):
+        for first, second in zip(results[a].checks, results[b].checks):
+            if first.status != second.status:
+                report.problems.append(f"check '{first.id}' is flaky: {first.status} then {second.status} on the {what}")
+
+    caught = 0
+    for mutant in spec.mutants:
+        result = results[f"mutant:{mutant.file}"]
+        failed = {c.id for c in result.checks if c.status in ("failed", "error")}
+        errors = [c.id for c in result.checks if c.status == "error"]
+        missed = [c for c in mutant.fails if c not in failed]
+        if result.passed:
+            report.problems.append(f"mutant {mutant.file} ({mutant.description}) passes every check")
+        elif missed:
+            report.problems.append(f"mutant {mutant.file} ({mutant.description}) is not caught by {', '.join(missed)}"
+                                   f"; it fails {', '.join(sorted(failed)) or 'nothing'} instead")
+        else:
+            caught += 1
+        for check_id in errors:
+            report.problems.append(f"mutant {mutant.file} makes check '{check_id}' end in an error instead of a failure: "
+                                   f"{_short(next(c.message for c in result.checks if c.id == check_id))}")
+    report.mutants = f"{caught}/{len(spec.mutants)}"
+
+    passing = 0
+    for alternative in spec.alternatives:
+        not_passed = _not_passed(spec, results[f"alternative:{alternative.file}"])
+        passing += not not_passed
+        for check in not_passed:
+            report.problems.append(f"alternative {alternative.file} ({alternative.description}) does not pass "
+                                   f"'{check.id}': {_short(check.message)}")
+    report.alternatives = f"{passing}/{len(spec.alternatives)}"
+
+    # The time limit bounds each run of the student's code: compare the slowest run of each check with it.
+    timings = [(min(c.slowest_probe for c in (results["solution-1"].check(cid), results["solution-2"].check(cid))), cid)
+               for cid in (c.id for c in results["solution-1"].checks)]
+    seconds, check_id = max(timings, default=(0.0, "-"))
+    report.slowest = f"{check_id} {seconds:.2f}s"
+    if seconds > spec.limits.time_s / 2:
+        report.problems.append(f"check '{check_id}' ran the reference solution for {seconds:.1f} s, more than half the "
+                               f"time limit ({spec.limits.time_s:g} s): students on slower machines would time out")
+    return report
+
+
+def validate_quiz(spec: ExerciseSpec) -> Report:
+    from grader.quiz.grading import QuizError, compute_keys, grade_quiz
+
+    started = time.monotonic()
+    report = Report(spec.name, spec.kind)
+    try:
+        keys = compute_keys(spec, list(QUIZ_STUDENTS))
+    except QuizError as exc:
+        report.solution = "FAILS"
+        report.problems.append(f"the answers could not be computed: {exc}")
+        return report
+    broken = sorted({qid for key in keys.values() for qid, entry in key.items() if "error" in entry})
+    for qid in broken:
+        entry = next(key[qid] for key in keys.values() if "error" in key[qid])
+        report.problems.append(f"question '{qid}': its answer could not be computed: {entry['error']}")
+    report.solution = "answers compute" if not broken else f"FAILS {len(broken)}"
+    starter = grade_quiz(spec, None, QUIZ_STUDENTS[0])
+    report.starter = "fails" if not starter.passed else "PASSES"
+    if starter.passed:
+        report.problems.append("the starter answers file passes: it must not hold the answers")
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def validate(specs: list[ExerciseSpec], jobs: int) -> list[Report]:
+    """Every run of every code exercise goes into one pool of `jobs` gradings at a time."""
+    from grader.runner.launch import grade
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        futures = {spec.name: {name: pool.submit(grade, spec, path) for name, path in _runs(spec).items()}
+                   for spec in specs if spec.kind == "code"}
+        reports = {spec.name: validate_quiz(spec) for spec in specs if spec.kind == "quiz"}
+        for spec in specs:
+            if spec.kind == "code":
+                reports[spec.name] = judge_code(spec, {n: f.result() for n, f in futures[spec.name].items()})
+    return [reports[spec.name] for spec in specs]

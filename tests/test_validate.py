@@ -1,0 +1,133 @@
+"""`grade new` and `grade validate`, on a scaffolded exercise broken on purpose in each way validation
+must catch: each failure kind shows its exact message and exits 1; the scaffold itself validates."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def course(tmp_path: Path, grade) -> Path:
+    """An empty course (the shipped glossary, no exercises) with `grade new exercise demo` in it."""
+    shutil.copytree(ROOT / "glossary", tmp_path / "glossary")
+    (tmp_path / "exercises").mkdir()
+    (tmp_path / "solutions").mkdir()
+    ran = grade("--course", str(tmp_path), "new", "exercise", "demo")
+    assert ran.code == 0, ran.stderr
+    return tmp_path
+
+
+def _validate(grade, course: Path, *args: str):
+    ran = grade("--course", str(course), "validate", "--jobs", "4", *args)
+    assert "Traceback" not in ran.stdout + ran.stderr, ran.stderr
+    return ran
+
+
+def _replace(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1))
+
+
+def test_a_new_exercise_and_quiz_validate_out_of_the_box(grade, course):
+    quiz = grade("--course", str(course), "new", "quiz", "shapes")
+    assert quiz.code == 0 and "exercises/02-shapes/answers.yaml" in quiz.stdout
+    ran = _validate(grade, course)
+    assert ran.code == 0, ran.stdout
+    lines = ran.stdout.splitlines()
+    assert lines[0].split() == ["exercise", "solution", "starter", "mutants", "caught", "alternatives", "slowest",
+                                "check", "time"]
+    assert lines[1].split()[:5] == ["01-demo", "passes", "fails", "2/2", "1/1"]
+    assert lines[2].split()[:4] == ["02-shapes", "answers", "compute", "fails"]
+    assert "All 2 exercises proven." in ran.stdout
+    again = grade("--course", str(course), "new", "exercise", "demo")
+    assert again.code == 2 and "exercise 'demo' exists already: exercises/01-demo/" in again.stderr
+
+
+def test_a_failing_reference_solution(grade, course):
+    # Checks that compare with the reference cannot see the reference's own bug (it agrees with itself):
+    # a check of a property (the input unchanged) does, and so does the correct alternative.
+    _replace(course / "solutions/01-demo/demo.py", "return x * factor", "return x.mul_(factor)")
+    ran = _validate(grade, course, "demo")
+    assert ran.code == 1
+    assert ("- the reference solution does not pass 'input-unchanged' (failed): scale changed the tensor it was given"
+            in ran.stdout)
+
+
+def test_a_wrong_reference_is_exposed_by_the_alternative(grade, course):
+    _replace(course / "solutions/01-demo/demo.py", "return x * factor", "return x + factor")
+    ran = _validate(grade, course, "demo")
+    assert ran.code == 1
+    assert "- alternative alternatives/torch_mul.py (torch.mul) does not pass 'scales-values'" in ran.stdout
+
+
+def test_a_starter_that_passes(grade, course):
+    shutil.copy(course / "solutions/01-demo/demo.py", course / "exercises/01-demo/demo.py")
+    ran = _validate(grade, course, "demo")
+    assert ran.code == 1 and "- the starter passes every check: a student would have nothing to do" in ran.stdout
+
+
+def test_a_mutant_that_passes(grade, course):
+    shutil.copy(course / "solutions/01-demo/demo.py", course / "solutions/01-demo/mutants/adds_factor.py")
+    ran = _validate(grade, course, "demo")
+    assert ran.code == 1
+    assert "- mutant mutants/adds_factor.py (adds the factor instead of multiplying) passes every check" in ran.stdout
+    assert "1/2" in ran.stdout.splitlines()[1]
+
+
+def test_a_mutant_caught_only_by_other_checks(grade, course):
+    _replace(course / "exercises/01-demo/exercise.yaml", "fails: [scales-values]", "fails: [input-unchanged]")
+    ran = _validate(grade, course, "demo")
+    assert ran.code == 1
+    assert ("- mutant mutants/adds_factor.py (adds the factor instead of multiplying) is not caught by input-unchanged; "
+            "it fails scales-values instead") in ran.stdout
+
+
+def test_a_flaky_check(grade, course, tmp_path):
+    counter = tmp_path / "runs"
+    _replace(course / "exercises/01-demo/checks/test_demo.py", "def test_input_unchanged(student):\n",
+             "def test_input_unchanged(student):\n"
+             f"    from pathlib import Path\n    runs = Path({str(counter)!r})\n"
+             "    runs.write_text(str(int(runs.read_text()) + 1 if runs.exists() else 1))\n"
+             "    expect(int(runs.read_text()) % 2 == 1, 'every other run fails')\n")
+    ran = grade("--course", str(course), "validate", "--jobs", "1", "demo")  # one at a time: runs alternate
+    assert ran.code == 1
+    assert "- check 'input-unchanged' is flaky: passed then failed on the reference solution" in ran.stdout
+
+
+def test_a_check_too_slow_for_its_time_limit(grade, course):
+    _replace(course / "exercises/01-demo/exercise.yaml", "time_s: 10", "time_s: 2")
+    _replace(course / "exercises/01-demo/checks/probes.py", "    before = x.clone()\n",
+             "    before = x.clone()\n    import time\n    time.sleep(1.2)\n")
+    ran = _validate(grade, course, "demo")
+    assert ran.code == 1
+    assert "- check 'scales-values' ran the reference solution for 1." in ran.stdout
+    assert "more than half the time limit (2 s): students on slower machines would time out" in ran.stdout
+
+
+def test_a_quiz_question_whose_answer_does_not_compute(grade, course):
+    assert grade("--course", str(course), "new", "quiz", "shapes").code == 0
+    _replace(course / "exercises/02-shapes/exercise.yaml", "answer = torch.zeros(a, b).numel()",
+             "answer = torch.zeros(a, b).numel() / 0")
+    ran = _validate(grade, course, "shapes")
+    assert ran.code == 1
+    assert "- question 'zeros-numel': its answer could not be computed: ZeroDivisionError: division by zero" in ran.stdout
+
+
+def test_definition_problems_stop_before_grading(grade, course):
+    _replace(course / "exercises/01-demo/exercise.yaml", "concepts: [tensor]", "concepts: [tensr]")
+    ran = _validate(grade, course)
+    assert ran.code == 2 and "unknown glossary concept 'tensr'" in ran.stderr and "exercise  solution" not in ran.stdout
+
+
+def test_every_shipped_exercise_is_proven(grade):
+    """What CI proves of the course itself: `grade validate` over every shipped exercise and quiz."""
+    ran = grade("validate", timeout=1800)
+    assert ran.code == 0, ran.stdout + ran.stderr
+    assert "exercises proven." in ran.stdout
