@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from grader.glossary import Glossary, load_glossary
-from grader.spec import ExerciseSpec, load_exercise
+from grader.spec import STUDENT_COPY_FILE, ExerciseSpec, load_exercise
 from grader.yamlfile import SpecError
 
 FOLDER_PATTERN = re.compile(r"^(\d{2})-([a-z0-9]+(?:-[a-z0-9]+)*)$")
@@ -43,6 +43,11 @@ class Course:
     def glossary_folder(self) -> Path:
         return self.root / "glossary"
 
+    @property
+    def student_copy(self) -> bool:
+        """A copy made by `grade export student`: no solutions/, recorded reference answers instead."""
+        return (self.exercises_folder / STUDENT_COPY_FILE).is_file()
+
     @cached_property
     def glossary(self) -> Glossary:
         return load_glossary(self.glossary_folder, self.root)
@@ -58,7 +63,7 @@ class Course:
         """The validated definition in `folder`; SpecError lists every problem (glossary ones too)."""
         if folder not in self._specs:
             concepts = set(self.glossary.terms)  # a broken glossary raises its own problems first
-            self._specs[folder] = load_exercise(folder, self.solutions_folder, concepts, self.root)
+            self._specs[folder] = load_exercise(folder, self.solutions_folder, concepts, self.root, self.student_copy)
         return self._specs[folder]
 
     def load_all(self) -> list[ExerciseSpec]:

@@ -316,5 +316,38 @@ def validate(ctx: click.Context, refs: tuple[str, ...], static: bool, jobs: int,
     ctx.exit(0 if all(r.ok for r in reports) else 1)
 
 
+@main.group("export")
+def export() -> None:
+    """Write a copy of the course for others (students)."""
+
+
+@export.command("student")
+@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--with-hidden-checks", is_flag=True,
+              help="Include the hidden checks too (self-study courses; students can then read them).")
+@click.option("--jobs", type=click.IntRange(min=1), default=4, show_default=True,
+              help="Gradings run at once while recording the reference solution's answers.")
+@click.pass_context
+def export_student_copy(ctx: click.Context, out: Path, with_hidden_checks: bool, jobs: int) -> None:
+    """Write the repository a student receives to OUT: exercises with starters and public checks, the
+    glossary, the grader and a README, with the reference solution's recorded answers in place of its
+    code. No solutions, mutants, alternatives or quiz keys; hidden checks only with --with-hidden-checks."""
+    from grader.authoring.export import ExportError, export_student
+
+    click.echo(f"Recording the reference answers and writing {out} ...", err=True)
+    try:
+        made = export_student(_course(ctx), out, with_hidden_checks=with_hidden_checks, jobs=jobs)
+    except ExportError as exc:
+        raise click.UsageError(str(exc)) from None
+    except SpecError as exc:
+        raise DefinitionError(exc) from None
+    for name in made.exercises:
+        count = made.recorded.get(name, 0)
+        recorded = f", {count} recorded reference answer{'' if count == 1 else 's'}" if name in made.recorded else ""
+        withheld = f", {len(made.withheld[name])} hidden checks left out" if name in made.withheld else ""
+        click.echo(f"  {name}{recorded}{withheld}")
+    click.echo(f"Wrote {len(made.files())} files to {out}. Students start with its README.md.")
+
+
 if __name__ == "__main__":
     main(prog_name="grade")

@@ -19,6 +19,8 @@ from grader.quiz.questions import Question
 from grader.yamlfile import Problem, SpecError, YamlDoc, load_yaml
 
 KEY_FILE = "key.yaml"  # a quiz's static answers, under solutions/NN-slug/
+RECORDED_FOLDER = "recorded"  # checks/recorded/: a student copy's recorded reference answers
+STUDENT_COPY_FILE = "student-copy.yaml"  # exercises/student-copy.yaml marks a copy made by `grade export student`
 
 ID_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 Slug = Annotated[str, Field(pattern=ID_PATTERN)]
@@ -117,6 +119,11 @@ class ExerciseSpec(_Strict):
         return self.folder / "checks"
 
     @property
+    def recorded_folder(self) -> Path:
+        """In a student copy: the reference solution's recorded answers, in place of the solution."""
+        return self.checks_folder / RECORDED_FOLDER
+
+    @property
     def max_score(self) -> float:
         return sum(c.points for c in self.checks) + sum(q.points for q in self.questions)
 
@@ -129,8 +136,11 @@ class ExerciseSpec(_Strict):
         return next(c for c in self.checks if c.id == check_id)
 
 
-def load_exercise(folder: Path, solutions_root: Path, concepts: set[str], display_root: Path) -> ExerciseSpec:
-    """Load and cross-check one exercise folder; raise SpecError listing every problem."""
+def load_exercise(folder: Path, solutions_root: Path, concepts: set[str], display_root: Path,
+                  student_copy: bool = False) -> ExerciseSpec:
+    """Load and cross-check one exercise folder; raise SpecError listing every problem. In a student copy
+    (`grade export student`) there is no solutions/: code exercises use recorded reference answers, and
+    a quiz's static answers are withheld."""
     yaml_path = folder / "exercise.yaml"
     shown = _display(yaml_path, display_root)
     doc = load_yaml(yaml_path, shown)
@@ -138,7 +148,7 @@ def load_exercise(folder: Path, solutions_root: Path, concepts: set[str], displa
     if not isinstance(doc.data, dict):
         raise SpecError([*problems, doc.problem((), "an exercise file must be a mapping of keys to values")])
     solution_folder = solutions_root / folder.name
-    problems += _semantic_problems(doc, folder, solution_folder, concepts, display_root)
+    problems += _semantic_problems(doc, folder, solution_folder, concepts, display_root, student_copy)
     try:
         spec = ExerciseSpec.model_validate(doc.data)
     except ValidationError as exc:
@@ -174,7 +184,8 @@ def _validation_problems(doc: YamlDoc, exc: ValidationError) -> list[Problem]:
 
 
 def _semantic_problems(
-    doc: YamlDoc, folder: Path, solution_folder: Path, concepts: set[str], display_root: Path
+    doc: YamlDoc, folder: Path, solution_folder: Path, concepts: set[str], display_root: Path,
+    student_copy: bool = False,
 ) -> list[Problem]:
     """Problems a schema cannot see: names, duplicates, concepts, tests and files that must exist."""
     data = doc.data
@@ -192,7 +203,7 @@ def _semantic_problems(
     problems += id_problems
 
     if data.get("kind") == "quiz":
-        problems += _quiz_problems(doc, solution_folder, concepts, display_root)
+        problems += _quiz_problems(doc, solution_folder, concepts, display_root, student_copy)
     else:
         problems += _test_problems(doc, folder, checks, display_root)
 
@@ -212,7 +223,11 @@ def _semantic_problems(
         if isinstance(name, str) and not (folder / name).is_file():
             problems.append(doc.problem(("files", fi), f"the starter file {name} is missing from {folder.name}/"))
     if not solution_folder.is_dir() and data.get("kind") != "quiz":  # a quiz's key file is checked above
-        problems.append(doc.problem((), f"no reference solution: {_display(solution_folder, display_root)}/ does not exist"))
+        if not student_copy:
+            problems.append(doc.problem((), f"no reference solution: {_display(solution_folder, display_root)}/ does not exist"))
+        elif not (folder / "checks" / RECORDED_FOLDER).is_dir():
+            problems.append(doc.problem((), f"this student copy has neither the reference solution nor its recorded answers "
+                                            f"({folder.name}/checks/{RECORDED_FOLDER}/): export it again with grade export student"))
     return problems
 
 
@@ -253,7 +268,8 @@ def _test_problems(doc: YamlDoc, folder: Path, checks: list, display_root: Path)
     return problems
 
 
-def _quiz_problems(doc: YamlDoc, solution_folder: Path, concepts: set[str], display_root: Path) -> list[Problem]:
+def _quiz_problems(doc: YamlDoc, solution_folder: Path, concepts: set[str], display_root: Path,
+                   student_copy: bool = False) -> list[Problem]:
     """A quiz: unique question ids, known concepts, and a static answer for every question without code."""
     questions = doc.data.get("questions") if isinstance(doc.data.get("questions"), list) else []
     seen, problems = _ids_and_concepts(doc, "questions", concepts)
@@ -261,6 +277,8 @@ def _quiz_problems(doc: YamlDoc, solution_folder: Path, concepts: set[str], disp
     static = [(i, q["id"]) for i, q in enumerate(questions) if isinstance(q, dict) and isinstance(q.get("id"), str)
               and q.get("type") != "output" and not q.get("answer")]
     if not key_path.is_file():
+        if student_copy:  # static answers are withheld from students: those questions are graded later
+            return problems
         for index, qid in static:
             problems.append(doc.problem(("questions", index, "id"), f"question '{qid}' has no 'answer' code, and there is no key file {_display(key_path, display_root)}"))
         return problems

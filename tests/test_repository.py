@@ -18,3 +18,17 @@ def test_top_level_holds_only_the_agreed_folders():
                "docs", "bench", ".git", ".gitignore", ".venv"}
     extra = {p.name for p in ROOT.iterdir()} - allowed
     assert not {e for e in extra if not e.endswith(".egg-info") and e not in {".pytest_cache", "build"}}, extra
+
+
+def test_every_data_file_of_the_package_is_installed():
+    """A non-editable install (a wheel) carries only the package-data globs: every template must match one."""
+    import fnmatch
+    import tomllib
+
+    globs = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["grader"]
+    package = ROOT / "grader"
+    data = [p.relative_to(package).as_posix() for p in package.rglob("*")
+            if p.is_file() and p.suffix not in (".py", ".pyc")]
+    assert data, "the package has templates"
+    missed = [d for d in data if not any(fnmatch.fnmatch(d, g) and d.count("/") == g.count("/") for g in globs)]
+    assert not missed, missed

@@ -5,6 +5,10 @@
 - a *test* (in `checks/test_*.py`): `def test_x(student, reference)` runs in the grading process,
   calls `student.run(probes.probe, seed=0)` and `reference.run(...)`, and compares. It fails with
   `fail("what happened, in words for a beginner")`; that text is what the student reads.
+
+Helpers, by module (docs/authoring.md has a table): `data` (seeded tiny datasets and loaders), `spies`
+(OptimizerSpy, ForwardRecorder), `batch` (batch independence), `compare` (tensor differences in words),
+`observe` (values and exceptions as plain facts and words), `devices` (GPU stand-in, device/autocast spies).
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.quiz.answers import AnswerError, is_blank, is_right, parse, shown
+from grader.quiz.key import WITHHELD
 from grader.quiz.questions import ANSWER_FORMS, Question, Variant, variant
 from grader.results import CheckResult, ExerciseResult
 from grader.spec import ExerciseSpec
@@ -47,6 +48,8 @@ def variants(spec: ExerciseSpec, student: str) -> list[Variant]:
 def static_key(spec: ExerciseSpec) -> dict[str, Any]:
     if not any(not q.computed for q in spec.questions):
         return {}
+    if not spec.key_file.is_file():  # a student copy (the loader allows it nowhere else)
+        return {WITHHELD: True}
     doc = load_yaml(spec.key_file)  # checked by the spec loader; SpecError if it broke since
     return doc.data if isinstance(doc.data, dict) else {}
 
@@ -88,6 +91,11 @@ def judge(question: Question, text: Variant, raw: Any, key_entry: dict[str, Any]
     """One question's result: passed, failed (wrong, blank or malformed: only this question) or error
     (the question's own answer code is broken)."""
     base = {"id": question.id, "title": question.title, "max_points": question.points, "concepts": question.concepts}
+    if key_entry.get("withheld"):
+        return CheckResult(**base, status="skipped", points=0.0,
+                           message="This question's answer is kept by your instructor, so this copy of the course "
+                                   "cannot check it: it is graded when your work is collected. Your answer is kept as "
+                                   "it is.")
     if "error" in key_entry:
         return CheckResult(**base, status="error", points=0.0,
                            message="This question's answer could not be computed, so your answer could not be judged "

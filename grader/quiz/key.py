@@ -94,12 +94,17 @@ def answer_for(question: Question, student: str, quiz: str, static: dict[str, An
             value = scope["answer"]
         elif question.id in static:
             value = static[question.id]
+        elif static.get(WITHHELD):  # a student copy: the static answers stayed with the instructor
+            return {"withheld": True}
         else:
             raise KeyError(f"no answer: the key file has no entry '{question.id}' and the question no 'answer' code")
         return {"answer": normalise(question, value, options)}
     except Exception as exc:  # noqa: BLE001 - an instructor's broken question becomes that question's error
         where = traceback.extract_tb(exc.__traceback__)[-1]
         return {"error": f"{type(exc).__name__}: {exc} (in {where.filename}, line {where.lineno})"}
+
+
+WITHHELD = "__withheld__"  # in `static`: the key file is absent on purpose (a student copy)
 
 
 def compute_key(questions: list[Question], student: str, quiz: str, static: dict[str, Any]) -> dict[str, Any]:

@@ -47,8 +47,10 @@ def _grade(job: dict[str, Any], sandbox: Any, started: float) -> ExerciseResult:
     cache = Path(job["cache_dir"]) if job.get("cache_dir") else None
     student = Side("student", Path(job["submission_folder"]), job["module"], sandbox, run_dir,
                    job["time_s"], job["memory_mb"])
+    record, recorded = job.get("record_dir"), job.get("recorded_dir")
     reference = Side("reference", Path(job["solution_folder"]), job["module"], sandbox, run_dir,
-                     job["time_s"], job["memory_mb"], cache_dir=cache)
+                     job["time_s"], job["memory_mb"], cache_dir=cache, record_dir=Path(record) if record else None,
+                     recorded_dir=Path(recorded) if recorded else None)
 
     loaded = student.try_import()
     if loaded.status != "ok":

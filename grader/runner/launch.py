@@ -36,8 +36,11 @@ def cache_dir() -> Path:
 
 
 def grade(spec: ExerciseSpec, submission: Path | None = None, *, time_s: float | None = None,
-          memory_mb: int | None = None, use_cache: bool = True, debug: bool = False) -> ExerciseResult:
-    """Grade one submission (a file or a folder; default: the exercise's own working copy)."""
+          memory_mb: int | None = None, use_cache: bool = True, debug: bool = False,
+          record_dir: Path | None = None) -> ExerciseResult:
+    """Grade one submission (a file or a folder; default: the exercise's own working copy). `record_dir`
+    keeps every answer of the reference solution there (for a student copy, `grade export student`); an
+    exercise without a reference solution (a student copy) is graded against its recorded answers."""
     started = time.monotonic()
     time_s = time_s or spec.limits.time_s
     memory_mb = memory_mb or spec.limits.memory_mb
@@ -57,6 +60,8 @@ def grade(spec: ExerciseSpec, submission: Path | None = None, *, time_s: float |
             "time_s": time_s, "memory_mb": memory_mb, "run_dir": str(run_dir),
             "result_file": str(root / "result.json"),
             "cache_dir": str(cache_dir()) if use_cache else None, "debug": debug,
+            "record_dir": str(record_dir.resolve()) if record_dir else None,
+            "recorded_dir": None if spec.solution_folder.is_dir() else str(spec.recorded_folder.resolve()),
             "preload": preload_modules(spec, staged),
             "checks": [{**c.model_dump(), "test_name": c.test_name} for c in spec.checks],
         }

@@ -13,7 +13,7 @@ import pytest
 
 from grader.checks import CheckFailed
 from grader.render import explain_probe_failure
-from grader.runner.sides import ReferenceFailed, Side, StudentCodeFailed
+from grader.runner.sides import ReferenceFailed, ReferenceNotRecorded, Side, StudentCodeFailed
 
 
 @dataclass
@@ -108,6 +108,11 @@ def _classify(report: pytest.TestReport, call: pytest.CallInfo[None], title: str
         return CaseOutcome("error", "The reference solution failed this check, so it could not judge your code. "
                            "This is a problem with the exercise, not with your code: tell your instructor.\n\n" + detail,
                            duration=duration)
+    if isinstance(exc, ReferenceNotRecorded):
+        return CaseOutcome("error", "This check compares your code with the reference solution, and this copy of the "
+                           "course holds only the reference's recorded answers, none of them for what your code led "
+                           "the check to ask. It could not judge your code here (not your fault); your instructor's "
+                           "grading runs it in full.", duration=duration)
     if isinstance(exc, AssertionError) and report.when == "call":
         return CaseOutcome("failed", str(exc) or "This check found a problem in your code.", duration=duration)
     message = ("The grader hit an internal problem in this check, so it could not judge your code "

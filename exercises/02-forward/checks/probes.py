@@ -9,6 +9,7 @@ import torch
 from torch import nn
 from torch.nn.modules import module as nn_module
 
+from grader.checks.batch import input_dependence
 from grader.checks.observe import describe, describe_error
 
 SIZES = (1, 2, 4, 5, 7, 8, 16, 32, 64)  # batch sizes tried; the large ones find a hard-coded batch size
@@ -107,45 +108,18 @@ def output_shapes(module, seed: int) -> dict:
 
 
 def batch_independence(module, seed: int, n: int) -> dict:
-    """Eval mode; dependence[r][i] = sum |d (w . out[rows[r]]) / d x[i]|: how much output row
-    rows[r] depends on image i (random weights w, so a softmax's constant row sum does not hide it).
-    Where no gradient can reach the images (part of forward under no_grad, or detached: another
-    check's business), the same is measured by changing one image at a time instead."""
+    """Eval mode: how much each output row depends on each image of a batch of n (see
+    grader.checks.batch.input_dependence), and what the first forward call returned."""
     model = _model(module, seed)
     model.eval()
-    x = _images(seed, n).clone().requires_grad_(True)
-    out = model(x)
-    facts = {"output": describe(out)}
-    if not isinstance(out, torch.Tensor) or out.dim() != 2 or out.shape[0] != n:
-        return facts
-    rows = list(range(n)) if n <= 8 else sorted({0, 1, n // 2, n - 1})
-    weights = torch.randn(out.shape, generator=torch.Generator().manual_seed(seed))
-    dependence = []
-    for j in rows:
-        if not out.requires_grad:
-            break
-        (grad,) = torch.autograd.grad((out[j] * weights[j]).sum(), x, retain_graph=True, allow_unused=True)
-        if grad is None:
-            break
-        dependence.append(grad.abs().flatten(1).sum(1))
-    if len(dependence) == len(rows):
-        facts.update(rows=rows, dependence=torch.stack(dependence), method="gradient")
-        return facts
-    images = x.detach()
-    g = torch.Generator().manual_seed(seed + 1)
-    with torch.no_grad():
-        torch.manual_seed(seed)  # the same random numbers for every call, should anything random be on
-        before = model(images)
-        changes = torch.zeros(len(rows), n)
-        for i in range(n):
-            changed = images.clone()
-            changed[i] += torch.randn(changed[i].shape, generator=g)
-            torch.manual_seed(seed)
-            after = model(changed)
-            for r, j in enumerate(rows):
-                changes[r, i] = (after[j] - before[j]).abs().sum()
-    facts.update(rows=rows, dependence=changes, method="change")
-    return facts
+    outputs = []
+
+    def forward(x):
+        outputs.append(model(x))
+        return outputs[-1]
+
+    facts = input_dependence(forward, _images(seed, n), seed=seed)
+    return {"output": describe(outputs[0]), **facts}
 
 
 def trace(module, seed: int, n: int) -> dict:

@@ -1,0 +1,194 @@
+"""`grade export student OUT`: the repository a student receives.
+
+It holds the exercises (starters, exercise pages, public checks and their probes), the glossary, the
+grader, the JSON Schema the YAML files name, a README for students and `exercises/student-copy.yaml`
+(the mark of a student copy). It holds no `solutions/`: no reference solution, no mutant, no
+alternative, no quiz key, and no hidden check unless the instructor asks (`with_hidden_checks`, for
+self-study courses). The exercises' YAML loses its `mutants:` and `alternatives:` sections.
+
+Checks compare the student's code with the reference solution's on the same seeded inputs. In the
+copy, the reference is replaced by its *recorded answers* (`checks/recorded/`): the export grades the
+solution, the starter, every mutant and every alternative once, keeping every answer the reference
+gave. A check that asks the reference something never recorded is reported as not judged (an error,
+never a pass). Quiz questions with static answers are skipped in the copy (their key stays behind);
+computed answers work as in the course.
+"""
+
+from __future__ import annotations
+
+import ast
+import shutil
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import jinja2
+import yaml
+
+import grader
+from grader.catalog import Course
+from grader.spec import RECORDED_FOLDER, STUDENT_COPY_FILE, ExerciseSpec
+from grader.yamlfile import load_yaml
+
+TEMPLATES = Path(__file__).parent / "templates"
+SECTIONS_REMOVED = ("mutants", "alternatives")
+SKIPPED_NAMES = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", "*.egg-info", ".progress.json")
+
+
+RECORDED_README = """# Recorded answers of the reference solution
+
+What a correct solution returned for the inputs the checks give it (one file per probe call, read
+with `torch.load(..., weights_only=True)`). Written by `grade export student`; do not edit.
+"""
+
+
+class ExportError(ValueError):
+    """The copy cannot be made: the destination is not empty, or the course is not ready."""
+
+
+@dataclass
+class Export:
+    """What was written, for the command to report."""
+
+    out: Path
+    exercises: list[str] = field(default_factory=list)
+    recorded: dict[str, int] = field(default_factory=dict)  # exercise -> answers recorded
+    withheld: dict[str, list[str]] = field(default_factory=dict)  # exercise -> hidden check ids left out
+    with_hidden_checks: bool = False
+
+    def files(self) -> list[Path]:
+        return sorted(p.relative_to(self.out) for p in self.out.rglob("*") if p.is_file())
+
+
+def export_student(course: Course, out: Path, *, with_hidden_checks: bool = False, jobs: int = 4) -> Export:
+    if course.student_copy:
+        raise ExportError(f"{course.root} is a student copy already (it has exercises/{STUDENT_COPY_FILE})")
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise ExportError(f"{out} exists and is not an empty folder: choose a new folder")
+    if out.resolve().is_relative_to(course.root.resolve()):
+        raise ExportError(f"{out} is inside the course folder {course.root}: choose a folder outside it")
+    specs = course.load_all()  # SpecError (every problem) stops the export before anything is written
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        return _write(course, specs, out, with_hidden_checks, jobs)
+    except BaseException:
+        shutil.rmtree(out, ignore_errors=True)  # never leave half a copy that looks whole
+        raise
+
+
+def _write(course: Course, specs: list[ExerciseSpec], out: Path, with_hidden_checks: bool, jobs: int) -> Export:
+    export = Export(out=out, with_hidden_checks=with_hidden_checks)
+    package = Path(grader.__file__).resolve().parent
+    shutil.copytree(package, out / "grader", ignore=SKIPPED_NAMES)
+    if (package.parent / "pyproject.toml").is_file():
+        shutil.copy2(package.parent / "pyproject.toml", out / "pyproject.toml")
+    shutil.copytree(course.glossary_folder, out / "glossary", ignore=SKIPPED_NAMES)
+    schema = course.root / "docs" / "exercise.schema.json"
+    if schema.is_file():
+        (out / "docs").mkdir()
+        shutil.copy2(schema, out / "docs" / schema.name)
+    for spec in specs:
+        export.exercises.append(spec.name)
+        withheld = [] if with_hidden_checks else [c.id for c in spec.checks if c.hidden]
+        if withheld:
+            export.withheld[spec.name] = withheld
+        _copy_exercise(spec, out / "exercises" / spec.name, withheld)
+    _record_references([s for s in specs if s.kind == "code"], out, export, jobs)
+    marker = {"exported": date.today().isoformat(), "hidden_checks": "included" if with_hidden_checks else "withheld",
+              "withheld": export.withheld}
+    (out / "exercises" / STUDENT_COPY_FILE).write_text(
+        "# Made by `grade export student`: a student's copy of the course (no solutions, no answer keys).\n"
+        + yaml.safe_dump(marker, sort_keys=False))
+    (out / "README.md").write_text(_student_readme(specs, export))
+    Course(out).load_all()  # the copy must load as a course: a SpecError here is a bug in the export
+    return export
+
+
+def _copy_exercise(spec: ExerciseSpec, target: Path, withheld: list[str]) -> None:
+    shutil.copytree(spec.folder, target, ignore=shutil.ignore_patterns(
+        "__pycache__", "*.pyc", ".pytest_cache", RECORDED_FOLDER))
+    yaml_file = target / "exercise.yaml"
+    yaml_file.write_text(_strip_yaml(yaml_file, withheld))
+    if withheld and (target / "checks").is_dir():
+        names = {"test_" + check_id.replace("-", "_") for check_id in withheld}
+        for test_file in sorted((target / "checks").glob("test_*.py")):
+            test_file.write_text(_strip_tests(test_file.read_text(encoding="utf-8"), names))
+
+
+def _strip_yaml(path: Path, withheld: list[str]) -> str:
+    """exercise.yaml without the mutants and alternatives sections and without the withheld checks,
+    comments and layout otherwise kept (line ranges from the parser's positions)."""
+    doc = load_yaml(path)
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    top = sorted(line for loc, (line, _) in doc.key_marks.items() if len(loc) == 1)  # top-level keys
+    drop: set[int] = set()  # 1-based line numbers
+
+    def block_end(start: int) -> int:
+        """The last line of the top-level block that starts on `start`."""
+        later = [line for line in top if line > start]
+        return (later[0] - 1) if later else len(lines)
+
+    for key in SECTIONS_REMOVED:
+        if (key,) in doc.key_marks:
+            start = doc.key_marks[(key,)][0]
+            while start > 1 and lines[start - 2].startswith("#"):  # its own comment lines above it
+                start -= 1
+            drop.update(range(start, block_end(doc.key_marks[(key,)][0]) + 1))
+    checks = doc.data.get("checks") if isinstance(doc.data, dict) else None
+    if withheld and isinstance(checks, list):
+        starts = [doc.value_marks[("checks", i)][0] for i in range(len(checks))]
+        end_of_checks = block_end(doc.key_marks[("checks",)][0])
+        for index, check in enumerate(checks):
+            if isinstance(check, dict) and check.get("id") in withheld:
+                end = starts[index + 1] - 1 if index + 1 < len(starts) else end_of_checks
+                drop.update(range(starts[index], end + 1))
+    return "".join(line for number, line in enumerate(lines, start=1) if number not in drop)
+
+
+def _strip_tests(source: str, names: set[str]) -> str:
+    """The check file without the top-level test functions in `names` (decorators included)."""
+    tree = ast.parse(source)
+    lines = source.splitlines(keepends=True)
+    drop: set[int] = set()
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name in names:
+            start = min([node.lineno] + [d.lineno for d in node.decorator_list])
+            end = node.end_lineno or node.lineno
+            while end < len(lines) and not lines[end].strip():  # the blank lines after it
+                end += 1
+            drop.update(range(start, end + 1))
+    return "".join(line for number, line in enumerate(lines, start=1) if number not in drop)
+
+
+def _record_references(specs: list[ExerciseSpec], out: Path, export: Export, jobs: int) -> None:
+    """Grade what each exercise ships with, keeping the reference's answers in the copy."""
+    from grader.authoring.validate import _runs
+    from grader.runner import launch
+
+    work = [(spec, name, path) for spec in specs for name, path in _runs(spec).items()
+            if not name.endswith("-2")]  # one run each is enough to record
+    targets = {spec.name: out / "exercises" / spec.name / "checks" / RECORDED_FOLDER for spec in specs}
+    for target in targets.values():  # a file in it, so the folder survives git even when nothing is recorded
+        target.mkdir(parents=True, exist_ok=True)
+        (target / "README.md").write_text(RECORDED_README)
+
+    def grade(item):  # noqa: ANN001, ANN202
+        spec, name, path = item
+        return spec, name, launch.grade(spec, path, record_dir=targets[spec.name])
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        results = list(pool.map(grade, work))
+    for spec, name, result in results:
+        if name.startswith("solution") and not result.passed:
+            failing = ", ".join(c.id for c in result.checks if c.status not in ("passed", "skipped"))
+            raise ExportError(f"{spec.name}: the reference solution does not pass ({failing}); "
+                              f"run grade validate {spec.id} and fix the exercise before exporting")
+    for spec in specs:
+        export.recorded[spec.name] = len(list(targets[spec.name].glob("*.pt")))
+
+
+def _student_readme(specs: list[ExerciseSpec], export: Export) -> str:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES / "student"), keep_trailing_newline=True,
+                             undefined=jinja2.StrictUndefined, autoescape=False, trim_blocks=True, lstrip_blocks=True)
+    return env.get_template("README.md.j2").render(specs=specs, export=export)
