@@ -148,6 +148,16 @@ def trace(module, seed: int, n: int) -> dict:
     return facts
 
 
+def logits(module, seed: int, n: int) -> dict:
+    """Eval mode, no grad: only the output of one forward call, the same as `trace`'s (what a check needs
+    from the reference, kept small: a student copy stores it as a recorded answer)."""
+    model = _model(module, seed)
+    model.eval()
+    with torch.no_grad():
+        out = model(_images(seed, n))
+    return {"output": out if isinstance(out, torch.Tensor) else None}
+
+
 def dropout_trace(module, seed: int, n: int) -> dict:
     """Two forward calls in eval mode, then two in training mode, on the same images; for each,
     the output, what fc1 received and returned, and what fc2 received (dropout belongs between)."""

@@ -212,7 +212,7 @@ def test_batch_independence(student):
 def test_forward_pass(student, reference):
     n = _working_size(student)
     run = student.run(probes.trace, seed=SEED, n=n)
-    want = reference.run(probes.trace, seed=SEED, n=n)["output"]
+    want = reference.run(probes.logits, seed=SEED, n=n)["output"]
     if _same(run["output"], want):
         return
     one = "one image" if n == 1 else f"a batch of {n} images"
@@ -318,7 +318,7 @@ def test_activations(student, reference):
                      "between them, two layers in a row can only compute what one layer could.",
                      what_to_try=f"Apply ReLU right after {before}: {line}.")
     if not seen:  # the layers were not called as modules: only a right result says the ReLUs are there
-        expect(_same(run["output"], reference.run(probes.trace, seed=SEED, n=n)["output"]),
+        expect(_same(run["output"], reference.run(probes.logits, seed=SEED, n=n)["output"]),
                "The check could not see your layers being called, so it could not look at what happens between "
                "them.", what_to_try="Call the layers made in __init__ as functions: `self.conv1(x)`, `self.fc1(x)`...")
 
