@@ -61,8 +61,8 @@ def test_the_copy_holds_no_solution_mutant_alternative_or_key(student_copy):
     assert not (student_copy / "solutions").exists()
     names = {p.name for p in student_copy.rglob("*")}
     assert "key.yaml" not in names and "mutants" not in names and "alternatives" not in names
-    assert sorted(p.name for p in student_copy.iterdir()) == ["README.md", "docs", "exercises", "glossary", "grader",
-                                                             "pyproject.toml"]
+    assert sorted(p.name for p in student_copy.iterdir()) == [".gitignore", "README.md", "docs", "exercises", "glossary",
+                                                             "grader", "pyproject.toml"]
     secrets = _secret_lines()
     assert sum(len(v) for v in secrets.values()) > 100  # the comparison below has something to find
     exported = [p for p in student_copy.rglob("*") if p.is_file() and p.suffix in TEXT]

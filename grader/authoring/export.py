@@ -43,6 +43,16 @@ with `torch.load(..., weights_only=True)`). Written by `grade export student`; d
 """
 
 
+STUDENT_GITIGNORE = """.venv/
+__pycache__/
+*.pyc
+*.egg-info/
+.pytest_cache/
+# the student's own progress (last scores, hints shown)
+exercises/.progress.json
+"""
+
+
 class ExportError(ValueError):
     """The copy cannot be made: the destination is not empty, or the course is not ready."""
 
@@ -101,6 +111,7 @@ def _write(course: Course, specs: list[ExerciseSpec], out: Path, with_hidden_che
         "# Made by `grade export student`: a student's copy of the course (no solutions, no answer keys).\n"
         + yaml.safe_dump(marker, sort_keys=False))
     (out / "README.md").write_text(_student_readme(specs, export))
+    (out / ".gitignore").write_text(STUDENT_GITIGNORE)
     Course(out).load_all()  # the copy must load as a course: a SpecError here is a bug in the export
     return export
 
