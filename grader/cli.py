@@ -14,7 +14,7 @@ from grader.catalog import Course, find_course
 from grader.progress import Progress
 from grader.yamlfile import SpecError
 
-FORMAT = click.Choice(["text", "markdown", "json"])
+FORMAT = click.Choice(["text", "markdown", "json", "html", "junit", "classroom", "gradescope"])
 
 
 class DefinitionError(click.ClickException):
@@ -35,8 +35,12 @@ def _course(ctx: click.Context) -> Course:
 
 
 def _spec(ctx: click.Context, ref: str):  # noqa: ANN202 - an ExerciseSpec
+    return _spec_in(_course(ctx), ref)
+
+
+def _spec_in(course: Course, ref: str):  # noqa: ANN202 - an ExerciseSpec
     try:
-        return _course(ctx).resolve(ref)
+        return course.resolve(ref)
     except SpecError as exc:
         raise DefinitionError(exc) from None
 
@@ -85,61 +89,164 @@ def list_exercises(ctx: click.Context, fmt: str) -> None:
         click.echo(render_exercise_list(rows, use_color(sys.stdout.isatty())), nl=False)
 
 
+PLATFORM_FORMATS = ("classroom", "gradescope")
+
+
+def grading_options(command):  # noqa: ANN001, ANN201 - a Click command
+    """The options `grade exercise` and `grade all` share: report format, limits, where checks come from."""
+    for option in reversed([
+        click.option("--format", "fmt", type=FORMAT, default="text", show_default=True,
+                     help="text, markdown, json, html (a page to open in a browser), junit (JUnit XML), classroom "
+                          "(GitHub Classroom's reporter), gradescope (results.json). With classroom or gradescope "
+                          "the exit code is 0 once the result is written: the platform shows the verdict."),
+        click.option("--output", type=click.Path(dir_okay=False, writable=True, path_type=Path),
+                     help="Write the report to this file instead of the terminal."),
+        click.option("--checks-from", type=click.Path(exists=True, file_okay=False, path_type=Path), metavar="DIR",
+                     help="Grade with the exercise definitions and checks in DIR (the grading copy from "
+                          "`grade export classroom`, hidden checks included) instead of this course's own."),
+        click.option("--hidden-visibility", type=click.Choice(["hidden", "after_due_date", "after_published", "visible"]),
+                     default="after_published", show_default=True,
+                     help="Gradescope: when students see the result of a hidden check."),
+        click.option("--time-limit", type=click.FloatRange(min=0.1),
+                     help="Seconds one check may run (default: the exercise's)."),
+        click.option("--memory-limit", type=click.IntRange(min=16), help="MiB the code may use (default: the exercise's)."),
+        click.option("--no-cache", is_flag=True, help="Re-run the reference solution instead of using cached results."),
+        click.option("--debug", is_flag=True, envvar="TORCHGRADE_DEBUG", help="Show the grader's internals when it fails."),
+        click.option("--student", metavar="NAME", help="Quizzes: whose numbers (default: $GITHUB_ACTOR, "
+                                                       "$TORCHGRADE_STUDENT, or your login)."),
+    ]):
+        command = option(command)
+    return command
+
+
+def _options(time_limit: float | None, memory_limit: int | None, no_cache: bool, debug: bool, student: str | None):  # noqa: ANN202
+    from grader.submissions import GradingOptions
+
+    return GradingOptions(time_s=time_limit, memory_mb=memory_limit, use_cache=not no_cache, debug=debug,
+                          student=student)
+
+
+def _grading_course(ctx: click.Context, checks_from: Path | None) -> Course:
+    """Where exercise definitions and checks come from: this course, or the instructor's grading copy."""
+    if checks_from is None:
+        return _course(ctx)
+    if not (checks_from / "exercises").is_dir():
+        raise click.UsageError(f"--checks-from {checks_from}: no exercises/ folder in it. Pass the grading copy "
+                               "written by `grade export classroom --checks-out DIR`.")
+    return Course(checks_from.resolve())
+
+
 @main.command("exercise")
 @click.argument("ref", metavar="N")
 @click.option("--submission", type=click.Path(exists=True, path_type=Path),
               help="Your file, or a folder holding your file(s). Default: your copy in exercises/NN-slug/.")
-@click.option("--format", "fmt", type=FORMAT, default="text", show_default=True)
-@click.option("--output", type=click.Path(dir_okay=False, writable=True, path_type=Path),
-              help="Write the report to this file instead of the terminal.")
-@click.option("--time-limit", type=click.FloatRange(min=0.1), help="Seconds one check may run (default: the exercise's).")
-@click.option("--memory-limit", type=click.IntRange(min=16), help="MiB the code may use (default: the exercise's).")
-@click.option("--no-cache", is_flag=True, help="Re-run the reference solution instead of using cached results.")
-@click.option("--debug", is_flag=True, envvar="TORCHGRADE_DEBUG", help="Show the grader's internals when it fails.")
-@click.option("--student", metavar="NAME", help="Quizzes: whose numbers (default: $GITHUB_ACTOR, "
-                                                "$TORCHGRADE_STUDENT, or your login).")
+@grading_options
 @click.pass_context
 def exercise(ctx: click.Context, ref: str, submission: Path | None, fmt: str, output: Path | None,
-             time_limit: float | None, memory_limit: int | None, no_cache: bool, debug: bool,
-             student: str | None) -> None:
+             checks_from: Path | None, hidden_visibility: str, time_limit: float | None, memory_limit: int | None,
+             no_cache: bool, debug: bool, student: str | None) -> None:
     """Grade exercise N (a number, a folder name like 03-training-loop, or a slug). A quiz is graded
     from its answers file, exercises/NN-slug/answers.yaml (or --submission)."""
-    spec = _spec(ctx, ref)
+    from grader.submissions import grade_exercise
+
+    spec = _spec_in(_grading_course(ctx, checks_from), ref)
+    own_copy = submission is None
+    if checks_from is not None and submission is None:
+        submission = _course(ctx).exercises_folder / spec.name  # the student's files, the instructor's checks
     if spec.kind == "quiz":
-        from grader.quiz.grading import grade_quiz, student_identity, unknown_answers
+        from grader.quiz.grading import unknown_answers
 
         for unknown in unknown_answers(spec, submission):
             click.echo(f"warning: '{unknown}' in your answers file is not a question of this quiz; "
                        "check its spelling (`grade quiz " + str(spec.id) + " --show` lists the ids)", err=True)
-        result = grade_quiz(spec, submission, student_identity(student))
-    else:
-        from grader.runner.launch import grade
-
-        result = grade(spec, submission, time_s=time_limit, memory_mb=memory_limit, use_cache=not no_cache,
-                       debug=debug)
-    _report(ctx, result, submission is None, fmt, output)
+    result = grade_exercise(spec, submission, _options(time_limit, memory_limit, no_cache, debug, student))
+    _report(ctx, result, own_copy, fmt, output, hidden_visibility)
 
 
-def _report(ctx: click.Context, result, record: bool, fmt: str, output: Path | None) -> None:  # noqa: ANN001
-    """Record the score (for the student's own copy), print or write the report, exit 0 or 1."""
-    from grader.render import render_result, use_color
+@main.command("all")
+@click.argument("refs", nargs=-1, metavar="[N]...")
+@click.option("--submissions", type=click.Path(exists=True, file_okay=False, path_type=Path), metavar="DIR",
+              help="A handed-in folder: a copy of the course repository, NN-slug/ folders, or the files side by "
+                   "side. Default: your own copies in exercises/.")
+@grading_options
+@click.pass_context
+def grade_all(ctx: click.Context, refs: tuple[str, ...], submissions: Path | None, fmt: str, output: Path | None,
+              checks_from: Path | None, hidden_visibility: str, time_limit: float | None, memory_limit: int | None,
+              no_cache: bool, debug: bool, student: str | None) -> None:
+    """Grade every exercise and quiz (or only N...): one result each, and the total. This is what one
+    GitHub Classroom step or a Gradescope autograder runs."""
+    from grader.submissions import grade_course
+
+    grading = _grading_course(ctx, checks_from)
+    try:
+        specs = [grading.resolve(r) for r in refs] if refs else grading.load_all()
+    except SpecError as exc:
+        raise DefinitionError(exc) from None
+    if submissions is None and checks_from is not None:
+        submissions = _course(ctx).root
+
+    def progress(result) -> None:  # noqa: ANN001 - each result as it comes, on stderr (the report is stdout's)
+        if fmt not in PLATFORM_FORMATS:
+            click.echo(f"  {result.exercise}: {result.score:g}/{result.max_score:g} ({result.status})", err=True)
+
+    course_result = grade_course(specs, submissions, _options(time_limit, memory_limit, no_cache, debug, student),
+                                 progress)
+    _report(ctx, course_result, submissions is None, fmt, output, hidden_visibility)
+
+
+def _report(ctx: click.Context, result, record: bool, fmt: str, output: Path | None,  # noqa: ANN001
+            hidden_visibility: str = "after_published") -> None:
+    """Record the score (for the student's own copy), print or write the report, publish it to GitHub
+    Actions when running there, exit 0 or 1 (0 for a platform format: the platform shows the verdict)."""
+    from grader.render import render_result, results_of, use_color
 
     course = _course(ctx)
     if record:
         progress_path = Progress.path_for(course.root)
         progress = Progress.load(progress_path)
-        progress.record(result)
+        for one in results_of(result):
+            progress.record(one)
         progress.save(progress_path)
     try:
         glossary = course.glossary
     except SpecError:
         glossary = None
+    if fmt == "classroom" and _on_github_actions():
+        _publish_to_github(result, glossary)
+        if output is None:  # the log shows the feedback; the JSON went to the step output
+            ctx.exit(0)
+    text = render_result(result, fmt, glossary, color=output is None and use_color(sys.stdout.isatty()),
+                         hidden_visibility=hidden_visibility)
     if output is not None:
-        output.write_text(render_result(result, fmt, glossary, color=False), encoding="utf-8")
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
         click.echo(f"Score {result.score:g}/{result.max_score:g} ({result.status}); report written to {output}", err=True)
     else:
-        click.echo(render_result(result, fmt, glossary, color=use_color(sys.stdout.isatty())), nl=False)
-    ctx.exit(0 if result.passed else 1)
+        click.echo(text, nl=False)
+    ctx.exit(0 if result.passed or fmt in PLATFORM_FORMATS else 1)
+
+
+def _on_github_actions() -> bool:
+    import os
+
+    return os.environ.get("GITHUB_ACTIONS") == "true" or bool(os.environ.get("GITHUB_OUTPUT"))
+
+
+def _publish_to_github(result, glossary) -> None:  # noqa: ANN001
+    """On a GitHub Actions run: the step output the Classroom reporter reads, the feedback on the run's
+    summary page (glossary links to this commit's glossary), annotations on the student's lines, and the
+    plain feedback in the step's log."""
+    import os
+
+    from grader.render import GLOSSARY_LINK_ENV, classroom, render_result, results_of
+
+    link = classroom.summary_links()
+    if link and GLOSSARY_LINK_ENV not in os.environ:
+        os.environ[GLOSSARY_LINK_ENV] = link
+    payload = classroom.report(results_of(result), glossary)
+    for command in classroom.publish(payload, render_result(result, "markdown", glossary)):
+        click.echo(command)
+    click.echo(render_result(result, "text", glossary), nl=False)
 
 
 @main.command("quiz")
@@ -318,7 +425,7 @@ def validate(ctx: click.Context, refs: tuple[str, ...], static: bool, jobs: int,
 
 @main.group("export")
 def export() -> None:
-    """Write a copy of the course for others (students)."""
+    """Write a copy of the course for others: students, GitHub Classroom, Gradescope."""
 
 
 @export.command("student")
@@ -347,6 +454,93 @@ def export_student_copy(ctx: click.Context, out: Path, with_hidden_checks: bool,
         withheld = f", {len(made.withheld[name])} hidden checks left out" if name in made.withheld else ""
         click.echo(f"  {name}{recorded}{withheld}")
     click.echo(f"Wrote {len(made.files())} files to {out}. Students start with its README.md.")
+
+
+def pin_options(command):  # noqa: ANN001, ANN201 - a Click command
+    """The PyTorch build a platform installs (default: the versions installed here, where the course was proven)."""
+    command = click.option("--torchvision", "torchvision_version", metavar="VERSION",
+                           help="torchvision version to install (default: the one installed here).")(command)
+    return click.option("--torch", "torch_version", metavar="VERSION",
+                        help="PyTorch version the platform installs, CPU build (default: the one installed here).")(command)
+
+
+def _pins(torch_version: str | None, torchvision_version: str | None):  # noqa: ANN202 - a Pins
+    from grader.authoring.classroom import Pins
+    from grader.authoring.export import ExportError
+
+    try:
+        installed = Pins.installed() if not (torch_version and torchvision_version) else None
+    except ExportError as exc:
+        raise click.UsageError(str(exc)) from None
+    return Pins(torch=torch_version or installed.torch, torchvision=torchvision_version or installed.torchvision)
+
+
+def _exporting(ctx: click.Context, make):  # noqa: ANN001, ANN202
+    """Run an export, mapping its problems to clear errors."""
+    from grader.authoring.export import ExportError
+
+    try:
+        return make(_course(ctx))
+    except ExportError as exc:
+        raise click.UsageError(str(exc)) from None
+    except SpecError as exc:
+        raise DefinitionError(exc) from None
+
+
+@export.command("classroom")
+@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--checks-repo", metavar="OWNER/NAME",
+              help="A private repository the workflow fetches the hidden checks from (with the secret "
+                   "TORCHGRADE_CHECKS_TOKEN). Without it, every check ships in the student repository.")
+@click.option("--checks-out", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
+              help="With --checks-repo: where to write the grading copy to push to that repository.")
+@pin_options
+@click.option("--jobs", type=click.IntRange(min=1), default=4, show_default=True,
+              help="Gradings run at once while recording the reference solution's answers.")
+@click.pass_context
+def export_classroom_template(ctx: click.Context, out: Path, checks_repo: str | None, checks_out: Path | None,
+                              torch_version: str | None, torchvision_version: str | None, jobs: int) -> None:
+    """Write the GitHub Classroom template repository to OUT: the student copy plus
+    .github/workflows/classroom.yml (one grading step per exercise, Classroom's reporter, a CPU-only
+    PyTorch). Step by step: docs/classroom.md."""
+    from grader.authoring.classroom import WORKFLOW, export_classroom
+
+    pins = _pins(torch_version, torchvision_version)
+    click.echo(f"Recording the reference answers and writing {out} ...", err=True)
+    made = _exporting(ctx, lambda course: export_classroom(course, out, checks_repo=checks_repo,
+                                                           grading_out=checks_out, pins=pins, jobs=jobs))
+    click.echo(f"Wrote {len(made.files())} files to {out}, with {WORKFLOW} (torch {pins.torch}, "
+               f"torchvision {pins.torchvision}, CPU build).")
+    if checks_repo:
+        click.echo(f"Wrote the grading copy (hidden checks, quiz keys) to {checks_out}: push it to the private "
+                   f"repository {checks_repo}, and give the student repositories a read token for it as the "
+                   "secret TORCHGRADE_CHECKS_TOKEN (docs/classroom.md).")
+    else:
+        click.echo("Every check ships in the student repository (no --checks-repo): students can read them.")
+
+
+@export.command("gradescope")
+@click.argument("zip_path", metavar="OUT.zip", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--hidden-visibility", type=click.Choice(["hidden", "after_due_date", "after_published", "visible"]),
+              default="after_published", show_default=True, help="When students see the result of a hidden check.")
+@pin_options
+@click.option("--jobs", type=click.IntRange(min=1), default=4, show_default=True,
+              help="Gradings run at once while recording the reference solution's answers.")
+@click.pass_context
+def export_gradescope_zip(ctx: click.Context, zip_path: Path, hidden_visibility: str, torch_version: str | None,
+                          torchvision_version: str | None, jobs: int) -> None:
+    """Build Gradescope's autograder zip: setup.sh and run_autograder at its root, the course (every
+    check, recorded reference answers, quiz keys; no solution's code) under course/. Step by step:
+    docs/gradescope.md."""
+    from grader.authoring.gradescope import export_gradescope
+
+    pins = _pins(torch_version, torchvision_version)
+    click.echo(f"Recording the reference answers and writing {zip_path} ...", err=True)
+    made = _exporting(ctx, lambda course: export_gradescope(course, zip_path, pins=pins,
+                                                            hidden_visibility=hidden_visibility, jobs=jobs))
+    size = zip_path.stat().st_size / 1e6
+    click.echo(f"Wrote {zip_path} ({size:.1f} MB, {len(made.exercises)} exercises; torch {pins.torch} CPU build). "
+               "Upload it in Gradescope's Configure Autograder page, on the Ubuntu 24.04 base image.")
 
 
 if __name__ == "__main__":

@@ -38,6 +38,9 @@ class CheckResult(BaseModel):
     slowest_probe: float = Field(0.0, description="seconds of the slowest run of the student's code in this check "
                                                   "(the time limit applies to each run)")
     devices: list[DeviceRun] = Field(default_factory=list, description="where the check ran, for checks run per device")
+    file: str = Field("", description="the student's file where the problem showed (their line that raised); "
+                                      "empty when the check cannot point at a line")
+    line: int = Field(0, description="the line in `file`; 0 when not known")
 
 
 class ExerciseResult(BaseModel):
@@ -84,3 +87,26 @@ class ExerciseResult(BaseModel):
 
     def check(self, check_id: str) -> CheckResult:
         return next(c for c in self.checks if c.id == check_id)
+
+
+class CourseResult(BaseModel):
+    """`grade all`: one result per exercise and quiz, and the totals over them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    results: list[ExerciseResult]
+    score: float
+    max_score: float
+    passed: bool
+    status: ResultStatus
+    duration: float
+
+    @classmethod
+    def from_results(cls, results: list[ExerciseResult]) -> CourseResult:
+        """Totals are the exercises' own totals added up; the worst status speaks for the run."""
+        statuses = {r.status for r in results}
+        status: ResultStatus = "error" if "error" in statuses else "failed" if "failed" in statuses or not results \
+            else "passed"
+        return cls(results=results, score=round(sum(r.score for r in results), 6),
+                   max_score=round(sum(r.max_score for r in results), 6), passed=status == "passed", status=status,
+                   duration=round(sum(r.duration for r in results), 3))

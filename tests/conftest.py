@@ -34,7 +34,7 @@ def course_root() -> Path:
 @pytest.fixture(scope="session")
 def session_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     state = tmp_path_factory.mktemp("grade-state")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TORCHGRADE_", "PYTEST_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TORCHGRADE_", "PYTEST_", "GITHUB_"))}
     env.update(TORCHGRADE_CACHE_DIR=str(state / "cache"), TORCHGRADE_PROGRESS=str(state / "progress.json"),
                NO_COLOR="1")
     return env

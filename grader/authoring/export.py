@@ -22,13 +22,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Callable
 
 import jinja2
 import yaml
 
 import grader
 from grader.catalog import Course
-from grader.spec import RECORDED_FOLDER, STUDENT_COPY_FILE, ExerciseSpec
+from grader.spec import KEY_FILE, RECORDED_FOLDER, STUDENT_COPY_FILE, ExerciseSpec
 from grader.yamlfile import load_yaml
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -53,6 +54,19 @@ exercises/.progress.json
 """
 
 
+GRADING_README = """# Grading copy (keep it private)
+
+Every check of the course, hidden ones too, the reference solution's recorded answers and the quiz
+keys: what grading needs, without any solution's code. Written by `grade export classroom` (or
+`grade export gradescope`); a student's work is graded with it by
+
+    grade exercise N --checks-from DIR      (or: grade all --checks-from DIR)
+
+run in the student's repository. Keep it in a private repository: a student who can read it can read
+the hidden checks and the quiz answers.
+"""
+
+
 class ExportError(ValueError):
     """The copy cannot be made: the destination is not empty, or the course is not ready."""
 
@@ -72,22 +86,61 @@ class Export:
 
 
 def export_student(course: Course, out: Path, *, with_hidden_checks: bool = False, jobs: int = 4) -> Export:
+    """The student's repository: see the module's docstring."""
+    specs = _ready(course, out)
+    return _into(out, lambda: _write(course, specs, out, with_hidden_checks, jobs))
+
+
+def export_grading_copy(course: Course, out: Path, *, jobs: int = 4) -> Export:
+    """What grading outside the course repository needs (a private instructor repository fetched by the
+    Classroom workflow, the Gradescope autograder): a student copy with every check, hidden ones too,
+    and the quiz keys, still without any solution's code. `grade --checks-from OUT` grades with it."""
+    specs = _ready(course, out)
+    return _into(out, lambda: _write_grading_copy(course, specs, out, jobs))
+
+
+def export_student_and_grading_copy(course: Course, out: Path, grading_out: Path, *, jobs: int = 4) -> Export:
+    """The student copy without the hidden checks, and the grading copy with them, the reference's
+    answers recorded once for both."""
+    specs = _ready(course, out)
+    _ready(course, grading_out)
+    _into(grading_out, lambda: _write_grading_copy(course, specs, grading_out, jobs))
+    return _into(out, lambda: _write(course, specs, out, False, jobs, recordings=grading_out))
+
+
+def _ready(course: Course, out: Path) -> list[ExerciseSpec]:
     if course.student_copy:
         raise ExportError(f"{course.root} is a student copy already (it has exercises/{STUDENT_COPY_FILE})")
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ExportError(f"{out} exists and is not an empty folder: choose a new folder")
     if out.resolve().is_relative_to(course.root.resolve()):
         raise ExportError(f"{out} is inside the course folder {course.root}: choose a folder outside it")
-    specs = course.load_all()  # SpecError (every problem) stops the export before anything is written
+    return course.load_all()  # SpecError (every problem) stops the export before anything is written
+
+
+def _into(out: Path, write: Callable[[], Export]) -> Export:
     out.mkdir(parents=True, exist_ok=True)
     try:
-        return _write(course, specs, out, with_hidden_checks, jobs)
+        return write()
     except BaseException:
         shutil.rmtree(out, ignore_errors=True)  # never leave half a copy that looks whole
         raise
 
 
-def _write(course: Course, specs: list[ExerciseSpec], out: Path, with_hidden_checks: bool, jobs: int) -> Export:
+def _write_grading_copy(course: Course, specs: list[ExerciseSpec], out: Path, jobs: int) -> Export:
+    export = _write(course, specs, out, True, jobs)
+    for spec in specs:
+        if spec.kind == "quiz" and spec.key_file.is_file():
+            target = out / "solutions" / spec.name / KEY_FILE
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(spec.key_file, target)
+    (out / "README.md").write_text(GRADING_README)
+    Course(out).load_all()
+    return export
+
+
+def _write(course: Course, specs: list[ExerciseSpec], out: Path, with_hidden_checks: bool, jobs: int,
+           recordings: Path | None = None) -> Export:
     export = Export(out=out, with_hidden_checks=with_hidden_checks)
     package = Path(grader.__file__).resolve().parent
     shutil.copytree(package, out / "grader", ignore=SKIPPED_NAMES)
@@ -104,7 +157,14 @@ def _write(course: Course, specs: list[ExerciseSpec], out: Path, with_hidden_che
         if withheld:
             export.withheld[spec.name] = withheld
         _copy_exercise(spec, out / "exercises" / spec.name, withheld)
-    _record_references([s for s in specs if s.kind == "code"], out, export, jobs)
+    if recordings is None:
+        _record_references([s for s in specs if s.kind == "code"], out, export, jobs)
+    else:  # answers recorded already, for the grading copy
+        for spec in specs:
+            if spec.kind == "code":
+                where = Path("exercises") / spec.name / "checks" / RECORDED_FOLDER
+                shutil.copytree(recordings / where, out / where)
+                export.recorded[spec.name] = len(list((out / where).glob("*.pt")))
     marker = {"exported": date.today().isoformat(), "hidden_checks": "included" if with_hidden_checks else "withheld",
               "withheld": export.withheld}
     (out / "exercises" / STUDENT_COPY_FILE).write_text(

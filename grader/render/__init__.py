@@ -1,6 +1,7 @@
-"""Every view of a result is a Jinja2 template filled from the one result model (`grader.results`):
-terminal text (coloured or plain), Markdown, JSON; plus the glossary page and the explanations of
-failures of the student's code that become check messages."""
+"""Every view of a result is filled from the one result model (`grader.results`): terminal text
+(coloured or plain), Markdown, HTML and JSON here, GitHub Classroom, Gradescope and JUnit in their own
+modules beside this one. All feedback words come from the Jinja2 templates in `templates/`; plus the
+glossary page and the explanations of failures of the student's code that become check messages."""
 
 from __future__ import annotations
 
@@ -13,14 +14,14 @@ from typing import TYPE_CHECKING, Any
 import click
 import jinja2
 
-from grader.results import ExerciseResult
+from grader.results import CheckResult, CourseResult, ExerciseResult
 
 if TYPE_CHECKING:
     from grader.glossary import Glossary
 
 TEMPLATES = Path(__file__).parent / "templates"
 GLOSSARY_LINK_ENV = "TORCHGRADE_GLOSSARY_URL"
-FORMATS = ("text", "markdown", "json")
+FORMATS = ("text", "markdown", "json", "html", "junit", "classroom", "gradescope")
 WIDTH = 92  # terminal text is wrapped to this many columns
 
 
@@ -99,23 +100,65 @@ def glossary_link(term_id: str) -> str:
     return f"{base}#{term_id}"
 
 
-def _concepts(result: ExerciseResult, glossary: Glossary | None) -> dict[str, Any]:
+def _concepts(results: list[ExerciseResult], glossary: Glossary | None) -> dict[str, Any]:
     found = {}
-    for check in result.checks:
-        for concept in check.concepts:
-            if glossary is not None and concept in glossary:
-                found[concept] = glossary[concept]
+    for result in results:
+        for check in result.checks:
+            for concept in check.concepts:
+                if glossary is not None and concept in glossary:
+                    found[concept] = glossary[concept]
     return found
 
 
-def render_result(result: ExerciseResult, fmt: str, glossary: Glossary | None, color: bool = False) -> str:
-    """The result in one of FORMATS."""
+def results_of(result: ExerciseResult | CourseResult) -> list[ExerciseResult]:
+    """The exercise results inside one result (`grade exercise`) or a whole run (`grade all`)."""
+    return result.results if isinstance(result, CourseResult) else [result]
+
+
+def render_result(result: ExerciseResult | CourseResult, fmt: str, glossary: Glossary | None, color: bool = False,
+                  *, hidden_visibility: str = "after_published") -> str:
+    """The result of one exercise, or of `grade all`, in one of FORMATS."""
+    results = results_of(result)
     if fmt == "json":
         return result.model_dump_json(indent=2) + "\n"
+    if fmt == "classroom":
+        from grader.render import classroom
+
+        return classroom.dumps(classroom.report(results, glossary))
+    if fmt == "gradescope":
+        from grader.render import gradescope
+
+        return gradescope.dumps(gradescope.report(results, glossary, hidden_visibility))
+    if fmt == "junit":
+        from grader.render import junit
+
+        return junit.report(results, glossary)
+    if fmt == "html":
+        from grader.render.html import render_html
+
+        return render_html(result, glossary)
+    whole = isinstance(result, CourseResult)
     template = {"text": "result.txt.j2", "markdown": "result.md.j2"}[fmt]
+    if whole:
+        template = template.replace("result.", "all.")
     return _environment(color and fmt == "text").get_template(template).render(
-        result=result, terms=_concepts(result, glossary), link=glossary_link
+        result=result, course=result, terms=_concepts(results, glossary), link=glossary_link
     )
+
+
+def check_feedback(result: ExerciseResult, check: CheckResult, glossary: Glossary | None, markdown: bool = False,
+                   links: bool = True) -> str:
+    """One check's feedback on its own, as plain text or Markdown (a platform's per-test message). A
+    submission that could not be graded at all gives every check the same message: that message alone."""
+    if check.status == "passed":
+        return ""
+    if result.message and check.message == result.message:
+        return result.message
+    template = "check.md.j2" if markdown else "check.txt.j2"
+    return _environment(False).get_template(template).render(
+        check=check, whole="", quiz=result.kind == "quiz", terms=_concepts([result], glossary),
+        link=glossary_link if links else None,
+    ).strip("\n")
 
 
 def explain_probe_failure(outcome: Any, check_title: str | None, limits: dict[str, Any]) -> str:

@@ -40,6 +40,7 @@ def main(job_path: str) -> int:
 
 def _grade(job: dict[str, Any], sandbox: Any, started: float) -> ExerciseResult:
     from grader.render import explain_probe_failure
+    from grader.runner import plugin
     from grader.runner.sides import Side
 
     run_dir = Path(job["run_dir"])
@@ -55,12 +56,12 @@ def _grade(job: dict[str, Any], sandbox: Any, started: float) -> ExerciseResult:
     loaded = student.try_import()
     if loaded.status != "ok":
         message = explain_probe_failure(loaded, None, limits)
-        checks = [_check_result(c, "error", message) for c in job["checks"]]
+        checks = [_check_result(c, "error", message, **plugin.location(loaded)) for c in job["checks"]]
         return _result(job, checks, started, message)
 
     outcomes = _run_pytest(job, student, reference, limits)
-    checks = [_check_result(c, o.status, o.message, o.what_to_try, o.duration, o.devices, o.slowest_probe)
-              for c, o in zip(job["checks"], outcomes)]
+    checks = [_check_result(c, o.status, o.message, o.what_to_try, o.duration, o.devices, o.slowest_probe,
+                            o.file, o.line) for c, o in zip(job["checks"], outcomes)]
     return _result(job, checks, started)
 
 
@@ -85,7 +86,7 @@ def _run_pytest(job: dict[str, Any], student: Any, reference: Any, limits: dict[
 
 def _check_result(check: dict[str, Any], status: str, message: str = "", what_to_try: str | None = None,
                   duration: float = 0.0, devices: list[tuple[str, str]] | None = None,
-                  slowest_probe: float = 0.0) -> CheckResult:
+                  slowest_probe: float = 0.0, file: str = "", line: int = 0) -> CheckResult:
     failed = status in ("failed", "error")
     return CheckResult(
         id=check["id"], title=check["title"], status=status,  # type: ignore[arg-type]
@@ -95,6 +96,7 @@ def _check_result(check: dict[str, Any], status: str, message: str = "", what_to
         what_to_try=(what_to_try or check["what_to_try"]) if failed else "",
         hidden=check["hidden"], duration=round(duration, 3), slowest_probe=round(slowest_probe, 3),
         devices=[DeviceRun(device=d, status=s) for d, s in devices or []],  # type: ignore[arg-type]
+        file=file if failed else "", line=line if failed else 0,
     )
 
 

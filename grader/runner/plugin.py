@@ -25,6 +25,8 @@ class CaseOutcome:
     slowest_probe: float = 0.0  # seconds of the slowest run of the student's code (the time limit is per run)
     device: str | None = None  # for checks parametrised over devices (grader.checks.devices.on_devices)
     devices: list[tuple[str, str]] = field(default_factory=list)  # after roll_up: (device, status) per run
+    file: str = ""  # the student's file and line the failure came from, when known
+    line: int = 0
 
 
 @dataclass
@@ -102,7 +104,8 @@ def _classify(report: pytest.TestReport, call: pytest.CallInfo[None], title: str
     if isinstance(exc, CheckFailed):
         return CaseOutcome("failed", exc.message, exc.what_to_try, duration)
     if isinstance(exc, StudentCodeFailed):
-        return CaseOutcome("failed", explain_probe_failure(exc.outcome, title, state.limits), duration=duration)
+        return CaseOutcome("failed", explain_probe_failure(exc.outcome, title, state.limits), duration=duration,
+                           **location(exc.outcome))
     if isinstance(exc, ReferenceFailed):
         detail = explain_probe_failure(exc.outcome, title, state.limits)
         return CaseOutcome("error", "The reference solution failed this check, so it could not judge your code. "
@@ -136,10 +139,19 @@ def roll_up(cases: list[CaseOutcome]) -> CaseOutcome:
             message = bad[0].message
             if bad[0].device and len(devices) > 1:
                 message = f"Checked on the {device_name(bad[0].device)}. {message}"
-            return CaseOutcome(status, message, bad[0].what_to_try, duration, slowest, devices=devices)
+            return CaseOutcome(status, message, bad[0].what_to_try, duration, slowest, devices=devices,
+                               file=bad[0].file, line=bad[0].line)
     if all(c.status == "skipped" for c in cases):
         return CaseOutcome("skipped", cases[0].message, duration=duration, slowest_probe=slowest, devices=devices)
     return CaseOutcome("passed", duration=duration, slowest_probe=slowest, devices=devices)
+
+
+def location(outcome: Any) -> dict[str, Any]:
+    """The student's file and line a failed run of their code points at (empty when it does not)."""
+    error = outcome.error or {}
+    if error.get("file") and error.get("line"):
+        return {"file": str(error["file"]), "line": int(error["line"])}
+    return {}
 
 
 def _device_statuses(cases: list[CaseOutcome]) -> list[tuple[str, str]]:

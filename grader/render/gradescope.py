@@ -1,0 +1,55 @@
+"""Gradescope's view of a result: the `results.json` its autograder harness reads from
+/autograder/results/. One test per check with the check's points; feedback in Markdown; a hidden
+check's test is shown to the student only when the instructor says (`after_published` by default).
+The top-level output holds no check's feedback, so it never shows what a hidden check found."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import TYPE_CHECKING, Any
+
+from grader.render import GLOSSARY_LINK_ENV, _environment, check_feedback
+from grader.results import ExerciseResult
+
+if TYPE_CHECKING:
+    from grader.glossary import Glossary
+
+VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
+
+
+def report(results: list[ExerciseResult], glossary: Glossary | None,
+           hidden_visibility: str = "after_published") -> dict[str, Any]:
+    """Gradescope's results.json: `score` is the grader's total, each test carries its own points."""
+    links = GLOSSARY_LINK_ENV in os.environ  # a relative link leads nowhere on Gradescope: names only, unless set
+    tests = []
+    for result in results:
+        for number, check in enumerate(result.checks, start=1):
+            skipped = check.status == "skipped"
+            output = check_feedback(result, check, glossary, markdown=True, links=links)
+            if skipped:
+                output = f"Not run here, and not counted in your score: {check.message}"
+            tests.append({
+                "name": check.title if len(results) == 1 else f"{result.exercise_id}. {result.title}: {check.title}",
+                "number": f"{result.exercise_id}.{number}",
+                "score": check.points,
+                "max_score": 0.0 if skipped else check.max_points,  # a check that could not run is not owed
+                "status": "passed" if check.status == "passed" else "failed",
+                "output": output,
+                "output_format": "md",
+                "tags": list(check.concepts),
+                "visibility": hidden_visibility if check.hidden else "visible",
+            })
+    summary = _environment(False).get_template("gradescope_summary.md.j2").render(results=results)
+    return {
+        "score": round(sum(r.score for r in results), 6),
+        "execution_time": round(sum(r.duration for r in results)),
+        "output": summary,
+        "output_format": "md",
+        "stdout_visibility": "hidden",
+        "tests": tests,
+    }
+
+
+def dumps(payload: dict[str, Any]) -> str:
+    return json.dumps(payload, indent=2, ensure_ascii=False) + "\n"
