@@ -157,6 +157,7 @@ def test_html_page_escapes_the_run_and_explains_terms():
     term = GLOSSARY["zero-grad"]
     assert f'id="term-zero-grad"' in page and f'title="{term.summary}"' in page
     assert "in train.py, line 17" in page
+    assert "<code>total += loss</code>" in page and "<code>loss.item()</code>" in page  # code stays code, unlinked
 
 
 @pytest.fixture(scope="module")

@@ -29,17 +29,31 @@ def render_html(result: ExerciseResult | CourseResult, glossary: Glossary | None
 
 
 def link_terms(text: str, terms: list[Term]) -> Markup:
-    """`text`, escaped, with each mention of a term (its name or an alias) linked to its definition below
-    and explained on hover."""
+    """`text`, escaped, with `code` spans shown as code and the first mention of each term (its name or an
+    alias, outside code) linked to its definition below and explained on hover."""
     names = {name.lower(): term for term in terms for name in (term.term, *term.aliases) if len(name) > 2}
-    if not names:
-        return escape(text)
     pattern = re.compile(r"\b(" + "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True)) + r")\b",
-                         re.IGNORECASE)
+                         re.IGNORECASE) if names else None
+    linked: set[str] = set()
+    out: list[Any] = []
+    for index, part in enumerate(re.split(r"`([^`\n]+)`", text)):
+        if index % 2:  # inside backticks
+            out.append(Markup("<code>{}</code>").format(part))
+        else:
+            out.append(_link_prose(part, pattern, names, linked))
+    return Markup("").join(out)
+
+
+def _link_prose(text: str, pattern: re.Pattern[str] | None, names: dict[str, Term], linked: set[str]) -> Markup:
+    if pattern is None:
+        return escape(text)
     out: list[Any] = []
     position = 0
     for match in pattern.finditer(text):
         term = names[match.group(1).lower()]
+        if term.id in linked:
+            continue
+        linked.add(term.id)
         out.append(escape(text[position:match.start()]))
         out.append(Markup('<a class="term" href="#term-{}" title="{}">{}</a>').format(
             term.id, term.summary, match.group(1)))
