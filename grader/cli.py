@@ -110,6 +110,8 @@ def grading_options(command):  # noqa: ANN001, ANN201 - a Click command
         click.option("--time-limit", type=click.FloatRange(min=0.1),
                      help="Seconds one check may run (default: the exercise's)."),
         click.option("--memory-limit", type=click.IntRange(min=16), help="MiB the code may use (default: the exercise's)."),
+        click.option("--process-limit", type=click.IntRange(min=4),
+                     help="Processes and threads the code may run at once (default: the exercise's)."),
         click.option("--no-cache", is_flag=True, help="Re-run the reference solution instead of using cached results."),
         click.option("--debug", is_flag=True, envvar="TORCHGRADE_DEBUG", help="Show the grader's internals when it fails."),
         click.option("--student", metavar="NAME", help="Quizzes: whose numbers (default: $GITHUB_ACTOR, "
@@ -119,11 +121,12 @@ def grading_options(command):  # noqa: ANN001, ANN201 - a Click command
     return command
 
 
-def _options(time_limit: float | None, memory_limit: int | None, no_cache: bool, debug: bool, student: str | None):  # noqa: ANN202
+def _options(time_limit: float | None, memory_limit: int | None, process_limit: int | None, no_cache: bool,
+             debug: bool, student: str | None):  # noqa: ANN202 - a GradingOptions
     from grader.submissions import GradingOptions
 
-    return GradingOptions(time_s=time_limit, memory_mb=memory_limit, use_cache=not no_cache, debug=debug,
-                          student=student)
+    return GradingOptions(time_s=time_limit, memory_mb=memory_limit, processes=process_limit, use_cache=not no_cache,
+                          debug=debug, student=student)
 
 
 def _grading_course(ctx: click.Context, checks_from: Path | None) -> Course:
@@ -144,7 +147,7 @@ def _grading_course(ctx: click.Context, checks_from: Path | None) -> Course:
 @click.pass_context
 def exercise(ctx: click.Context, ref: str, submission: Path | None, fmt: str, output: Path | None,
              checks_from: Path | None, hidden_visibility: str, time_limit: float | None, memory_limit: int | None,
-             no_cache: bool, debug: bool, student: str | None) -> None:
+             process_limit: int | None, no_cache: bool, debug: bool, student: str | None) -> None:
     """Grade exercise N (a number, a folder name like 03-training-loop, or a slug). A quiz is graded
     from its answers file, exercises/NN-slug/answers.yaml (or --submission)."""
     from grader.submissions import grade_exercise
@@ -159,7 +162,7 @@ def exercise(ctx: click.Context, ref: str, submission: Path | None, fmt: str, ou
         for unknown in unknown_answers(spec, submission):
             click.echo(f"warning: '{unknown}' in your answers file is not a question of this quiz; "
                        "check its spelling (`grade quiz " + str(spec.id) + " --show` lists the ids)", err=True)
-    result = grade_exercise(spec, submission, _options(time_limit, memory_limit, no_cache, debug, student))
+    result = grade_exercise(spec, submission, _options(time_limit, memory_limit, process_limit, no_cache, debug, student))
     _report(ctx, result, own_copy, fmt, output, hidden_visibility)
 
 
@@ -172,7 +175,7 @@ def exercise(ctx: click.Context, ref: str, submission: Path | None, fmt: str, ou
 @click.pass_context
 def grade_all(ctx: click.Context, refs: tuple[str, ...], submissions: Path | None, fmt: str, output: Path | None,
               checks_from: Path | None, hidden_visibility: str, time_limit: float | None, memory_limit: int | None,
-              no_cache: bool, debug: bool, student: str | None) -> None:
+              process_limit: int | None, no_cache: bool, debug: bool, student: str | None) -> None:
     """Grade every exercise and quiz (or only N...): one result each, and the total. This is what one
     GitHub Classroom step or a Gradescope autograder runs."""
     from grader.submissions import grade_course
@@ -189,7 +192,7 @@ def grade_all(ctx: click.Context, refs: tuple[str, ...], submissions: Path | Non
         if fmt not in PLATFORM_FORMATS:
             click.echo(f"  {result.exercise}: {result.score:g}/{result.max_score:g} ({result.status})", err=True)
 
-    course_result = grade_course(specs, submissions, _options(time_limit, memory_limit, no_cache, debug, student),
+    course_result = grade_course(specs, submissions, _options(time_limit, memory_limit, process_limit, no_cache, debug, student),
                                  progress)
     _report(ctx, course_result, submissions is None, fmt, output, hidden_visibility)
 

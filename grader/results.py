@@ -57,10 +57,13 @@ class ExerciseResult(BaseModel):
     duration: float
     message: str = Field("", description="why the whole submission could not be graded, if so")
     checks: list[CheckResult]
+    isolation: dict[str, str] = Field(default_factory=dict, description="what protected the machine from the "
+                                      "student's code: processes, network, leftovers (see docs/security.md)")
 
     @classmethod
     def from_checks(cls, *, exercise: str, exercise_id: int, title: str, checks: list[CheckResult],
-                    duration: float, message: str = "", kind: Literal["code", "quiz"] = "code") -> ExerciseResult:
+                    duration: float, message: str = "", kind: Literal["code", "quiz"] = "code",
+                    isolation: dict[str, str] | None = None) -> ExerciseResult:
         """Totals and overall status derived from the checks: never 'passed' if nothing ran. A skipped check
         (one that needs a GPU this machine lacks) earns nothing and is left out of max_score, so a student
         without a GPU can still reach full marks on what could be checked."""
@@ -83,6 +86,7 @@ class ExerciseResult(BaseModel):
             duration=round(duration, 3),
             message=message,
             checks=checks,
+            isolation=isolation or {},
         )
 
     def check(self, check_id: str) -> CheckResult:

@@ -31,10 +31,12 @@ class _Strict(BaseModel):
 
 
 class Limits(_Strict):
-    """How long and how much memory one probe of the student's code may take."""
+    """How long, how much memory and how many processes one probe of the student's code may take."""
 
     time_s: float = Field(10.0, gt=0, le=600, description="wall-clock seconds per probe")
     memory_mb: int = Field(2048, gt=0, description="memory the student's code may add, in MiB")
+    processes: int = Field(64, ge=4, le=4096, description="processes and threads the student's code may run at "
+                                                         "once (DataLoader workers and torch's threads count)")
 
 
 class CheckSpec(_Strict):

@@ -14,6 +14,7 @@ from grader.spec import ExerciseSpec
 class GradingOptions:
     time_s: float | None = None
     memory_mb: int | None = None
+    processes: int | None = None
     use_cache: bool = True
     debug: bool = False
     student: str | None = None  # quizzes: whose numbers
@@ -27,8 +28,8 @@ def grade_exercise(spec: ExerciseSpec, submission: Path | None, options: Grading
         return grade_quiz(spec, submission, student_identity(options.student))
     from grader.runner.launch import grade
 
-    return grade(spec, submission, time_s=options.time_s, memory_mb=options.memory_mb, use_cache=options.use_cache,
-                 debug=options.debug)
+    return grade(spec, submission, time_s=options.time_s, memory_mb=options.memory_mb, processes=options.processes,
+                 use_cache=options.use_cache, debug=options.debug)
 
 
 def find_submission(spec: ExerciseSpec, root: Path) -> Path:

@@ -8,3 +8,8 @@ def environment(module) -> dict:
     soft, _ = resource.getrlimit(resource.RLIMIT_AS)
     return {"cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES"),
             "address_space_limited": soft != resource.RLIM_INFINITY}
+
+
+def call_run(module):
+    """The attack's `run()`, whatever it does."""
+    return module.run()

@@ -19,7 +19,6 @@ from grader.results import CheckResult, DeviceRun, ExerciseResult
 
 def main(job_path: str) -> int:
     started = time.monotonic()
-    job = json.loads(Path(job_path).read_text())
     os.environ["PYTORCH_NVML_BASED_CUDA_CHECK"] = "1"  # a CUDA query must not initialise CUDA before forks
     sys.dont_write_bytecode = True  # nothing is written into the course's folders
 
@@ -27,7 +26,10 @@ def main(job_path: str) -> int:
 
     from grader.runner.sandbox import Sandbox
 
-    sandbox = Sandbox(preload=job["preload"])
+    # The zygote is forked before the job (where the checks and the reference solution live) is in
+    # memory, and long before pytest loads the checks: a worker scanning its heap finds none of them.
+    sandbox = Sandbox(preload=json.loads(Path(job_path).read_text())["preload"])
+    job = json.loads(Path(job_path).read_text())
     try:
         result = _grade(job, sandbox, started)
     finally:
@@ -44,25 +46,25 @@ def _grade(job: dict[str, Any], sandbox: Any, started: float) -> ExerciseResult:
     from grader.runner.sides import Side
 
     run_dir = Path(job["run_dir"])
-    limits = {"time_s": job["time_s"], "memory_mb": job["memory_mb"]}
+    limits = {"time_s": job["time_s"], "memory_mb": job["memory_mb"], "processes": job["processes"]}
     cache = Path(job["cache_dir"]) if job.get("cache_dir") else None
     student = Side("student", Path(job["submission_folder"]), job["module"], sandbox, run_dir,
-                   job["time_s"], job["memory_mb"])
+                   job["time_s"], job["memory_mb"], processes=job["processes"])
     record, recorded = job.get("record_dir"), job.get("recorded_dir")
     reference = Side("reference", Path(job["solution_folder"]), job["module"], sandbox, run_dir,
                      job["time_s"], job["memory_mb"], cache_dir=cache, record_dir=Path(record) if record else None,
-                     recorded_dir=Path(recorded) if recorded else None)
+                     recorded_dir=Path(recorded) if recorded else None, processes=job["processes"])
 
     loaded = student.try_import()
     if loaded.status != "ok":
         message = explain_probe_failure(loaded, None, limits)
         checks = [_check_result(c, "error", message, **plugin.location(loaded)) for c in job["checks"]]
-        return _result(job, checks, started, message)
+        return _result(job, checks, started, message, student.isolation)
 
     outcomes = _run_pytest(job, student, reference, limits)
     checks = [_check_result(c, o.status, o.message, o.what_to_try, o.duration, o.devices, o.slowest_probe,
                             o.file, o.line) for c, o in zip(job["checks"], outcomes)]
-    return _result(job, checks, started)
+    return _result(job, checks, started, isolation=student.isolation)
 
 
 def _run_pytest(job: dict[str, Any], student: Any, reference: Any, limits: dict[str, Any]) -> list[Any]:
@@ -100,10 +102,11 @@ def _check_result(check: dict[str, Any], status: str, message: str = "", what_to
     )
 
 
-def _result(job: dict[str, Any], checks: list[CheckResult], started: float, message: str = "") -> ExerciseResult:
+def _result(job: dict[str, Any], checks: list[CheckResult], started: float, message: str = "",
+            isolation: dict[str, str] | None = None) -> ExerciseResult:
     return ExerciseResult.from_checks(
         exercise=job["exercise"], exercise_id=job["exercise_id"], title=job["title"], checks=checks,
-        duration=time.monotonic() - started, message=message,
+        duration=time.monotonic() - started, message=message, isolation=isolation,
     )
 
 

@@ -13,12 +13,14 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from grader.results import CheckResult, ExerciseResult
+from grader.runner import isolation
 from grader.spec import ExerciseSpec
 
 # Modules a worker would otherwise import on its own, paid once in the zygote instead.
@@ -37,13 +39,14 @@ def cache_dir() -> Path:
 
 def grade(spec: ExerciseSpec, submission: Path | None = None, *, time_s: float | None = None,
           memory_mb: int | None = None, use_cache: bool = True, debug: bool = False,
-          record_dir: Path | None = None) -> ExerciseResult:
+          record_dir: Path | None = None, processes: int | None = None) -> ExerciseResult:
     """Grade one submission (a file or a folder; default: the exercise's own working copy). `record_dir`
     keeps every answer of the reference solution there (for a student copy, `grade export student`); an
     exercise without a reference solution (a student copy) is graded against its recorded answers."""
     started = time.monotonic()
     time_s = time_s or spec.limits.time_s
     memory_mb = memory_mb or spec.limits.memory_mb
+    processes = processes or spec.limits.processes
     with tempfile.TemporaryDirectory(prefix="torchgrade-") as scratch:
         root = Path(scratch)
         staged = root / "submission"
@@ -57,7 +60,7 @@ def grade(spec: ExerciseSpec, submission: Path | None = None, *, time_s: float |
             "checks_folder": str(spec.checks_folder.resolve()),
             "solution_folder": str(spec.solution_folder.resolve()),
             "submission_folder": str(staged), "module": Path(spec.files[0]).stem,
-            "time_s": time_s, "memory_mb": memory_mb, "run_dir": str(run_dir),
+            "time_s": time_s, "memory_mb": memory_mb, "processes": processes, "run_dir": str(run_dir),
             "result_file": str(root / "result.json"),
             "cache_dir": str(cache_dir()) if use_cache else None, "debug": debug,
             "record_dir": str(record_dir.resolve()) if record_dir else None,
@@ -66,32 +69,43 @@ def grade(spec: ExerciseSpec, submission: Path | None = None, *, time_s: float |
             "checks": [{**c.model_dump(), "test_name": c.test_name} for c in spec.checks],
         }
         (root / "job.json").write_text(json.dumps(job))
+        (root / "job.json").chmod(0o600)
         deadline = 60 + time_s * (2 * len(spec.checks) + 2)
         return _run_grading_process(spec, root, deadline, started, debug)
 
 
+_RUNNING: set[int] = set()  # grading processes of this CLI process now running (grade validate runs several)
+_RUNNING_LOCK = threading.Lock()
+
+
 def _run_grading_process(spec: ExerciseSpec, root: Path, deadline: float, started: float, debug: bool) -> ExerciseResult:
+    isolation.become_subreaper()  # whatever a grading leaves behind comes back here, and is ended
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # a third-party plugin must not reorder or alter checks
     package_parent = str(Path(__file__).resolve().parents[2])
     env["PYTHONPATH"] = os.pathsep.join(p for p in (package_parent, env.get("PYTHONPATH")) if p)
     log_path = root / "grading.log"
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "grader.runner.grading", str(root / "job.json")],
-            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=root,
-            start_new_session=True,
-        )
+        with _RUNNING_LOCK:  # so that a sweep in another thread never takes it for a leftover
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "grader.runner.grading", str(root / "job.json")],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=root,
+                start_new_session=True,
+            )
+            _RUNNING.add(proc.pid)
         try:
             proc.wait(timeout=deadline)
         except subprocess.TimeoutExpired:
-            _kill(proc)
             return error_result(spec, f"Grading took longer than {deadline:g} seconds in total and was stopped. "
                                 "Look for code that runs far longer than the exercise needs.", started)
-        except BaseException:
+        finally:
             _kill(proc)
-            raise
-        _kill(proc)
+            isolation.end_groups(proc.pid)
+            with _RUNNING_LOCK:
+                _RUNNING.discard(proc.pid)
+                # Leftovers of a grading run are in sessions of their own (the grading process's, a
+                # worker's); children this process started itself in its own session are not touched.
+                isolation.end_orphans(keep=frozenset(_RUNNING), foreign_only=True)
     result_file = root / "result.json"
     try:
         return ExerciseResult.model_validate_json(result_file.read_text())

@@ -9,9 +9,11 @@ student's process does can run code in the judge. CUDA is never initialised in t
 
 from __future__ import annotations
 
+import errno
 import gc
 import importlib
 import importlib.util
+import itertools
 import json
 import math
 import os
@@ -25,10 +27,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from grader.runner import isolation
+
 RESULT_FILE = "result.pt"
 OUTPUT_FILE = "output.txt"
 MAX_RESULT_BYTES = 64 * 1024 * 1024
 MAX_OUTPUT_BYTES = 8 * 1024 * 1024
+FILE_LIMIT_BYTES = MAX_RESULT_BYTES + MAX_OUTPUT_BYTES  # RLIMIT_FSIZE: any one file, the printed output too
 OUTPUT_TAIL_CHARS = 2000
 MEMORY_MARKERS = ("can't allocate memory", "DefaultCPUAllocator", "out of memory", "Cannot allocate memory")
 
@@ -46,6 +51,8 @@ class ProbeJob:
     memory_mb: int
     work_dir: str
     cuda: bool = False  # the probe uses the GPU; every other worker sees none
+    processes: int = 64  # processes and threads the student's code may run at once
+    result_name: str = RESULT_FILE  # an unguessable name in real runs: a file written blindly is never read
 
 
 @dataclass
@@ -57,6 +64,7 @@ class ProbeOutcome:
     value: Any = None
     error: dict[str, Any] = field(default_factory=dict)
     output_tail: str = ""
+    isolation: dict[str, str] = field(default_factory=dict)  # what was in force (grader.runner.isolation)
 
 
 # ----------------------------------------------------------------------------- grading process side
@@ -91,10 +99,10 @@ class Sandbox:
             raise RuntimeError("the grader's worker server stopped unexpectedly")
         outcome = ProbeOutcome(
             status=reply["status"], duration=reply["duration"], error=reply.get("error", {}),
-            output_tail=_tail(Path(job.work_dir) / OUTPUT_FILE),
+            output_tail=_tail(Path(job.work_dir) / OUTPUT_FILE), isolation=reply.get("isolation", {}),
         )
         if outcome.status == "ok":
-            _load_result(Path(job.work_dir) / RESULT_FILE, outcome)
+            _load_result(Path(job.work_dir) / job.result_name, outcome)
         return outcome
 
     def close(self) -> None:
@@ -169,7 +177,8 @@ def _read_exactly(stream: Any, n: int) -> bytes | None:
 
 def _zygote_main(req_fd: int, resp_fd: int, preload: list[str]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the grading process decides when to stop
-    _become_subreaper()
+    global _SUBREAPER
+    _SUBREAPER = isolation.become_subreaper()
     requests = os.fdopen(req_fd, "rb", buffering=0)
     responses = os.fdopen(resp_fd, "wb", buffering=0)
     # The first job (the import check) needs only torch: answer it before preloading, so the grading
@@ -190,12 +199,15 @@ def _zygote_main(req_fd: int, resp_fd: int, preload: list[str]) -> None:
 
 def _run_one(job: ProbeJob, private_fds: tuple[int, ...]) -> dict[str, Any]:
     vsize = _virtual_size()
+    group = isolation.ProcessGroup(isolation.group_name(os.getppid(), next(_WORKER_NUMBERS)), job.processes)
+    report_r, report_w = os.pipe()  # the worker says what isolation it got, before any student code runs
     start = time.monotonic()
     pid = os.fork()
     if pid == 0:
         code = 70
         try:
-            code = _worker_main(job, private_fds, vsize)
+            os.close(report_r)
+            code = _worker_main(job, (*private_fds, report_w), vsize, group, report_w)
         except BaseException:  # noqa: BLE001 - a failure of the grader's own set-up, kept for the log
             traceback.print_exc()
         finally:
@@ -205,8 +217,9 @@ def _run_one(job: ProbeJob, private_fds: tuple[int, ...]) -> dict[str, Any]:
                 except Exception:  # noqa: BLE001
                     pass
             os._exit(code)
+    os.close(report_w)
     deadline = start + job.time_s
-    status, delay = None, 0.0005
+    status, delay, reply = None, 0.0005, None
     while status is None:
         done, wait_status = os.waitpid(pid, os.WNOHANG)
         if done:
@@ -214,23 +227,48 @@ def _run_one(job: ProbeJob, private_fds: tuple[int, ...]) -> dict[str, Any]:
         elif time.monotonic() > deadline:
             _kill_group(pid)
             _, status = os.waitpid(pid, 0)
-            _kill_group(pid)
-            _reap_orphans()
-            return {"status": "timeout", "duration": time.monotonic() - start, "error": {"kind": "timeout", "limit_s": job.time_s}}
+            reply = {"status": "timeout", "error": {"kind": "timeout", "limit_s": job.time_s}}
         else:
             time.sleep(delay)
             delay = min(delay * 2, 0.02)
     duration = time.monotonic() - start
-    _kill_group(pid)  # anything the student's code left running (a DataLoader worker, a child) goes too
-    _reap_orphans()
+    # Anything the student's code left running goes too: its process group, everything in its cgroup,
+    # and every orphan handed back to this subreaper (a grandchild that called setsid()).
+    _kill_group(pid)
+    refused = group.refusals()
+    group.end()
+    isolation.end_orphans()
+    facts = _read_report(report_r)
+    if reply is None:
+        reply = _verdict(status, job)
+    if refused and reply["status"] != "ok":  # say which limit was hit along the way
+        reply["error"] = {**reply.get("error", {}), "processes_refused": refused, "process_limit": job.processes}
+    return {**reply, "duration": duration, "isolation": facts}
+
+
+_WORKER_NUMBERS = itertools.count(1)
+_SUBREAPER = False  # set in the zygote: whether orphans of its workers come back to it
+
+
+def _verdict(status: int, job: ProbeJob) -> dict[str, Any]:
     if os.WIFSIGNALED(status):
         sig = os.WTERMSIG(status)
         kind = "cpu-time" if sig == signal.SIGXCPU else "signal"
-        return {"status": "crashed", "duration": duration, "error": {"kind": kind, "signal": signal.Signals(sig).name, "limit_s": job.time_s}}
+        return {"status": "crashed", "error": {"kind": kind, "signal": signal.Signals(sig).name, "limit_s": job.time_s}}
     code = os.WEXITSTATUS(status)
     if code != 0:
-        return {"status": "exited", "duration": duration, "error": {"kind": "exit-code", "exit_code": code}}
-    return {"status": "ok", "duration": duration}
+        return {"status": "exited", "error": {"kind": "exit-code", "exit_code": code}}
+    return {"status": "ok"}
+
+
+def _read_report(fd: int) -> dict[str, str]:
+    try:
+        with os.fdopen(fd, "rb") as report:
+            data = report.read(4096)
+        facts = json.loads(data) if data else {}
+        return {str(k): str(v) for k, v in facts.items()} if isinstance(facts, dict) else {}
+    except (OSError, ValueError):
+        return {}
 
 
 def _kill_group(pid: int) -> None:
@@ -238,27 +276,6 @@ def _kill_group(pid: int) -> None:
         os.killpg(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
-
-
-def _become_subreaper() -> None:
-    """Orphaned grandchildren then come back to the zygote, which reaps them (Linux only)."""
-    if sys.platform.startswith("linux"):
-        try:
-            import ctypes
-
-            ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
-        except (OSError, AttributeError):
-            pass
-
-
-def _reap_orphans() -> None:
-    while True:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
 
 
 def _virtual_size() -> int:
@@ -272,7 +289,14 @@ def _virtual_size() -> int:
 # ----------------------------------------------------------------------------- worker
 
 
-def _worker_main(job: ProbeJob, private_fds: tuple[int, ...], vsize: int) -> int:
+def _worker_main(job: ProbeJob, private_fds: tuple[int, ...], vsize: int, group: isolation.ProcessGroup,
+                 report_fd: int) -> int:
+    facts = isolation.Isolation(processes=isolation.limit_processes(group, job.processes))
+    facts.network = isolation.cut_network()
+    facts.leftovers = "killed: " + ", ".join(
+        ["its cgroup"] * (group.path is not None) + ["orphans handed to the grader (subreaper)"] * _SUBREAPER
+        + ["its process group"])
+    os.write(report_fd, json.dumps(facts.as_dict()).encode())
     for fd in private_fds:
         os.close(fd)
     os.setsid()
@@ -293,20 +317,22 @@ def _worker_main(job: ProbeJob, private_fds: tuple[int, ...], vsize: int) -> int
     try:
         probe = _load_probe(job.probe_file, job.probe_name)
     except Exception:  # noqa: BLE001 - the exercise's own probe is broken: a grader error
-        return _write_error(work, {"kind": "grader", "type": "ProbeLoadError", "message": traceback.format_exc()[-2000:]})
+        return _write_error(work, {"kind": "grader", "type": "ProbeLoadError", "message": traceback.format_exc()[-2000:]},
+                            job.result_name)
     try:
         module = importlib.import_module(job.module)
     except BaseException as exc:  # noqa: BLE001 - SystemExit and KeyboardInterrupt are the student's too
-        return _write_error(work, describe_exception(exc, job.code_dir, during="import"))
+        return _write_error(work, describe_exception(exc, job.code_dir, during="import"), job.result_name)
     try:
         value = probe(module, **job.kwargs)
     except BaseException as exc:  # noqa: BLE001
-        return _write_error(work, describe_exception(exc, job.code_dir, during="probe"))
+        return _write_error(work, describe_exception(exc, job.code_dir, during="probe"), job.result_name)
     try:
         plain = to_plain(value)
     except TypeError as exc:
-        return _write_error(work, {"kind": "grader", "type": "TypeError", "message": f"probe {job.probe_name} returned {exc}"})
-    _write(work, {"value": plain})
+        return _write_error(work, {"kind": "grader", "type": "TypeError",
+                                   "message": f"probe {job.probe_name} returned {exc}"}, job.result_name)
+    _write(work, {"value": plain}, job.result_name)
     return 0
 
 
@@ -335,6 +361,10 @@ def _redirect_output(path: Path) -> None:
     os.dup2(out, 2)
     os.close(null)
     os.close(out)
+    # Python-level streams too: whatever started the grader (pytest's capture, say) may have pointed
+    # sys.stdout somewhere other than descriptor 1.
+    sys.stdout = open(1, "w", encoding="utf-8", errors="replace", closefd=False)
+    sys.stderr = open(2, "w", encoding="utf-8", errors="backslashreplace", closefd=False)
 
 
 def _apply_limits(job: ProbeJob, vsize: int) -> None:
@@ -352,7 +382,7 @@ def _apply_limits(job: ProbeJob, vsize: int) -> None:
     if not job.cuda:
         cap(resource.RLIMIT_AS, vsize + job.memory_mb * 1024 * 1024)
     cap(resource.RLIMIT_CPU, math.ceil(job.time_s) + 1)
-    cap(resource.RLIMIT_FSIZE, MAX_RESULT_BYTES + MAX_OUTPUT_BYTES)
+    cap(resource.RLIMIT_FSIZE, FILE_LIMIT_BYTES)
     cap(resource.RLIMIT_CORE, 0)
 
 
@@ -370,17 +400,17 @@ def _scrub_environment(work: Path, cuda: bool) -> None:
     tempfile.tempdir = str(work)
 
 
-def _write_error(work: Path, error: dict[str, Any]) -> int:
-    _write(work, {"error": error})
+def _write_error(work: Path, error: dict[str, Any], name: str = RESULT_FILE) -> int:
+    _write(work, {"error": error}, name)
     return 0
 
 
-def _write(work: Path, payload: dict[str, Any]) -> None:
+def _write(work: Path, payload: dict[str, Any], name: str = RESULT_FILE) -> None:
     import torch
 
-    tmp = work / (RESULT_FILE + ".tmp")
+    tmp = work / (name + ".tmp")
     torch.save(payload, tmp)
-    os.replace(tmp, work / RESULT_FILE)
+    os.replace(tmp, work / name)
 
 
 def to_plain(value: Any) -> Any:
@@ -420,6 +450,10 @@ def describe_exception(exc: BaseException, code_dir: str, during: str) -> dict[s
         info["kind"] = "memory"
     elif isinstance(exc, NotImplementedError):
         info["kind"] = "not-implemented"
+    elif isinstance(exc, OSError) and exc.errno == errno.EFBIG:  # RLIMIT_FSIZE: a file or the output too big
+        info.update(kind="file-size", limit_mb=FILE_LIMIT_BYTES // (1024 * 1024))
+    elif (isinstance(exc, OSError) and exc.errno == errno.EAGAIN) or "can't start new thread" in info["message"]:
+        info["kind"] = "process-limit"  # fork() or a new thread refused: the process limit
     if isinstance(exc, SyntaxError) and _inside(exc.filename, code_dir):
         info.update(kind="syntax", file=Path(exc.filename or "").name, line=exc.lineno or 0,
                     column=exc.offset or 0, code=(exc.text or "").rstrip("\n"), message=exc.msg)

@@ -7,12 +7,13 @@ import copy
 import hashlib
 import json
 import os
+import secrets
 import shutil
 import sys
 from pathlib import Path
 from typing import Any, Callable
 
-from grader.runner.sandbox import RESULT_FILE, ProbeJob, ProbeOutcome, Sandbox, _load_result
+from grader.runner.sandbox import ProbeJob, ProbeOutcome, Sandbox, _load_result
 
 IMPORT_PROBE = ("grader.runner.sides", "import_only")
 
@@ -62,7 +63,7 @@ class Side:
 
     def __init__(self, name: str, code_dir: Path, module: str, sandbox: Sandbox, run_dir: Path,
                  time_s: float, memory_mb: int, cache_dir: Path | None = None,
-                 record_dir: Path | None = None, recorded_dir: Path | None = None):
+                 record_dir: Path | None = None, recorded_dir: Path | None = None, processes: int = 64):
         """`record_dir`: also save every outcome there under its recording key (`grade export student`).
         `recorded_dir`: run nothing; answer from the outcomes saved there (a student copy, where the
         reference solution is absent)."""
@@ -75,6 +76,8 @@ class Side:
         self._run_dir = run_dir
         self._time_s = time_s
         self._memory_mb = memory_mb
+        self._processes = processes
+        self.isolation: dict[str, str] = {}  # what protected the student's code (from its workers)
         self._cache_dir = cache_dir
         self._memo: dict[str, ProbeOutcome] = {}
         self._jobs = 0
@@ -129,18 +132,25 @@ class Side:
 
     def _execute(self, where: str, name: str, kwargs: dict[str, Any]) -> ProbeOutcome:
         self._jobs += 1
-        work = self._run_dir / f"{self.name}-{self._jobs:03d}"
-        work.mkdir(parents=True)
+        # Unguessable names, and nothing left behind: a later worker finds no earlier answer to copy.
+        work = self._run_dir / f"{self.name}-{self._jobs:03d}-{secrets.token_hex(8)}"
+        work.mkdir(parents=True, mode=0o700)
         job = ProbeJob(code_dir=str(self.code_dir), module=self.module, probe_file=where, probe_name=name,
                        kwargs=kwargs, time_s=self._time_s, memory_mb=self._memory_mb, work_dir=str(work),
-                       cuda=str(kwargs.get("device", "")).startswith("cuda"))
-        outcome = self._sandbox.run(job)
-        self.durations.append(outcome.duration)
-        if outcome.status == "ok" and self._cache_dir is not None:
-            self._cache_dir.mkdir(parents=True, exist_ok=True)
-            target = self._cache_dir / f"{self._cache_key(where, name, kwargs)}.pt"
-            shutil.copyfile(work / RESULT_FILE, target.with_suffix(".tmp"))
-            os.replace(target.with_suffix(".tmp"), target)
+                       cuda=str(kwargs.get("device", "")).startswith("cuda"), processes=self._processes,
+                       result_name=f"result-{secrets.token_hex(16)}.pt")
+        try:
+            outcome = self._sandbox.run(job)
+            self.durations.append(outcome.duration)
+            if outcome.isolation and self.is_student:
+                self.isolation = outcome.isolation
+            if outcome.status == "ok" and self._cache_dir is not None:
+                self._cache_dir.mkdir(parents=True, exist_ok=True)
+                target = self._cache_dir / f"{self._cache_key(where, name, kwargs)}.pt"
+                shutil.copyfile(work / job.result_name, target.with_suffix(".tmp"))
+                os.replace(target.with_suffix(".tmp"), target)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
         return outcome
 
     def _cached(self, where: str, name: str, kwargs: dict[str, Any]) -> ProbeOutcome | None:
