@@ -275,6 +275,30 @@ ATTACKS = {
             except OSError:
                 pass
     """,
+    "reads_the_solution_the_checks_and_the_cached_answers": """
+        import os, sys
+        _real = train_one_epoch
+        def train_one_epoch(*args, **kwargs):
+            probes = next(m for n, m in sys.modules.items() if "probes" in n and getattr(m, "__file__", None))
+            checks = os.path.dirname(probes.__file__)
+            course = os.path.dirname(os.path.dirname(os.path.dirname(checks)))
+            read = []
+            for path in [os.path.join(course, "solutions", "03-training-loop", "train.py"),
+                         os.path.join(checks, "test_training_loop.py"), os.path.join("..", "..", "job.json")]:
+                try:
+                    read.append(path + ": " + open(path).read(40))
+                except OSError:
+                    pass
+            for folder in ["{cache}", os.path.join(course, "solutions")]:
+                try:
+                    if os.listdir(folder):
+                        read.append(folder)
+                except OSError:
+                    pass
+            if read:
+                raise RuntimeError("LEAKED " + " | ".join(read))
+            return _real(*args, **kwargs)
+    """,
     "scans_its_memory_for_the_checks_and_the_reference": """
         import gc, types
         _found = sorted({repr(o)[:80] for o in gc.get_objects()
@@ -289,18 +313,20 @@ ATTACKS = {
 
 @pytest.mark.slow
 @pytest.mark.parametrize("attack", sorted(ATTACKS))
-def test_no_attack_turns_a_failing_submission_into_a_passing_one(grade, tmp_path, attack):
+def test_no_attack_turns_a_failing_submission_into_a_passing_one(grade, session_env, tmp_path, attack):
     pwned = tmp_path / "pwned"
-    code = MUTANT.read_text() + "\n" + textwrap.dedent(ATTACKS[attack]).replace("{pwned}", str(pwned))
+    session_cache = session_env["TORCHGRADE_CACHE_DIR"]  # filled by the baseline's reference runs
+    attack_code = textwrap.dedent(ATTACKS[attack]).replace("{pwned}", str(pwned))
+    code = MUTANT.read_text() + "\n" + attack_code.replace("{cache}", session_cache)
+    baseline = grade("exercise", "3", "--submission", str(MUTANT), "--format", "json").json()
     submission = tmp_path / "train.py"
     submission.write_text(code)
-    baseline = grade("exercise", "3", "--submission", str(MUTANT), "--format", "json").json()
     ran = grade("exercise", "3", "--submission", str(submission), "--format", "json")
     result = ran.json()
     assert ran.code == 1 and not result["passed"]
     fresh = next(c for c in result["checks"] if c["id"] == "fresh-gradients")
     assert fresh["status"] in ("failed", "error"), fresh
     assert result["score"] <= baseline["score"]
-    assert "FOUND" not in ran.stdout
+    assert "FOUND" not in ran.stdout and "LEAKED" not in ran.stdout
     assert not pwned.exists()  # the pickle was never loaded
-    assert set(result["isolation"]) == {"processes", "network", "leftovers"}  # recorded, whatever the machine
+    assert set(result["isolation"]) == {"processes", "network", "secrets", "leftovers"}  # recorded on any machine

@@ -30,6 +30,7 @@ def main(job_path: str) -> int:
     # memory, and long before pytest loads the checks: a worker scanning its heap finds none of them.
     sandbox = Sandbox(preload=json.loads(Path(job_path).read_text())["preload"])
     job = json.loads(Path(job_path).read_text())
+    Path(job_path).unlink()  # where the checks and the solution live: not left for student code to read
     try:
         result = _grade(job, sandbox, started)
     finally:
@@ -48,8 +49,12 @@ def _grade(job: dict[str, Any], sandbox: Any, started: float) -> ExerciseResult:
     run_dir = Path(job["run_dir"])
     limits = {"time_s": job["time_s"], "memory_mb": job["memory_mb"], "processes": job["processes"]}
     cache = Path(job["cache_dir"]) if job.get("cache_dir") else None
+    # What student code must not read: every exercise's checks (hidden ones, recorded answers), the
+    # solutions and quiz keys, the reference's cached answers. Its own files were copied elsewhere.
+    secret = [str(Path(job["checks_folder"]).parent.parent), str(Path(job["solution_folder"]).parent),
+              job.get("cache_dir"), job.get("record_dir")]
     student = Side("student", Path(job["submission_folder"]), job["module"], sandbox, run_dir,
-                   job["time_s"], job["memory_mb"], processes=job["processes"])
+                   job["time_s"], job["memory_mb"], processes=job["processes"], hide=[f for f in secret if f])
     record, recorded = job.get("record_dir"), job.get("recorded_dir")
     reference = Side("reference", Path(job["solution_folder"]), job["module"], sandbox, run_dir,
                      job["time_s"], job["memory_mb"], cache_dir=cache, record_dir=Path(record) if record else None,

@@ -5,6 +5,9 @@ after it is forked and before any student code runs, each with a fallback that i
   `RLIMIT_NPROC` (which Linux does not enforce for root); every process left when the worker ends is
   killed, found through its cgroup, or as an orphan handed back to the zygote, a child subreaper.
 - Network: a network namespace of its own (only a loopback that is down), where Linux allows one.
+- Secrets: in a mount namespace of its own, the folders a student must not read (the course's
+  exercises with their checks, once the probe is loaded; the solutions and quiz keys; the reference's
+  cached answers) are covered by empty read-only filesystems.
 
 `Isolation` says what was in force; it reaches the result's metadata. Nothing here imports torch.
 """
@@ -20,8 +23,10 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+CLONE_NEWNS = 0x00020000
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWNET = 0x40000000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REC, MS_PRIVATE = 1, 2, 4, 1 << 14, 1 << 18
 PR_SET_CHILD_SUBREAPER = 36
 CGROUP_V1_PIDS = Path("/sys/fs/cgroup/pids")
 CGROUP_ROOT = Path("/sys/fs/cgroup")
@@ -33,6 +38,7 @@ class Isolation:
 
     processes: str = "not limited"
     network: str = "shared with the machine"
+    secrets: str = "readable by student code (no mount namespace)"
     leftovers: str = "killed by process group only"
 
     def as_dict(self) -> dict[str, str]:
@@ -250,13 +256,40 @@ def _processes_of(uid: int) -> int:
 # ----------------------------------------------------------------------------- network
 
 
-def cut_network() -> str:
-    """In the worker: a network namespace of its own (as root directly; otherwise inside a new user
-    namespace, which needs a single-threaded process: a freshly forked worker is one)."""
+def enter_namespaces(facts: Isolation) -> bool:
+    """In the worker: a network and a mount namespace of its own (as root directly; otherwise inside a
+    new user namespace, which needs a single-threaded process: a freshly forked worker is one).
+    Returns whether the mount namespace is there, for `hide`."""
     libc = _libc()
     if libc is None:
-        return "shared with the machine (no network namespaces on this system)"
-    flags = CLONE_NEWNET if os.geteuid() == 0 else CLONE_NEWUSER | CLONE_NEWNET
-    if libc.unshare(flags) == 0:
-        return "none (a network namespace of its own)"
-    return f"shared with the machine (unshare failed: {os.strerror(ctypes.get_errno())})"
+        facts.network = "shared with the machine (no namespaces on this system)"
+        return False
+    user = 0 if os.geteuid() == 0 else CLONE_NEWUSER
+    for flags, mounts in ((CLONE_NEWNET | CLONE_NEWNS | user, True), (CLONE_NEWNET | user, False)):
+        if libc.unshare(flags) == 0:
+            facts.network = "none (a network namespace of its own)"
+            # Mounts made from here on stay in this namespace.
+            if mounts and libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None) == 0:
+                return True
+            return False
+    facts.network = f"shared with the machine (unshare failed: {os.strerror(ctypes.get_errno())})"
+    return False
+
+
+def hide(folders: list[str], facts: Isolation) -> None:
+    """Cover each folder with an empty, read-only filesystem, in this process's own mount namespace."""
+    libc = _libc()
+    hidden, failed = [], []
+    for folder in folders:
+        if not os.path.isdir(folder):
+            continue
+        flags = MS_RDONLY | MS_NOSUID | MS_NODEV
+        if libc is not None and libc.mount(b"tmpfs", folder.encode(), b"tmpfs", flags, b"size=4k,mode=0555") == 0:
+            hidden.append(folder)
+        else:
+            failed.append(folder)
+    if failed:
+        facts.secrets = f"readable by student code ({len(failed)} of {len(hidden) + len(failed)} folders could not be hidden)"
+    else:
+        facts.secrets = "hidden from student code (a mount namespace covers the exercises' checks, the solutions " \
+                        "and keys, and the reference's answers)"

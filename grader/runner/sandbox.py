@@ -53,6 +53,7 @@ class ProbeJob:
     cuda: bool = False  # the probe uses the GPU; every other worker sees none
     processes: int = 64  # processes and threads the student's code may run at once
     result_name: str = RESULT_FILE  # an unguessable name in real runs: a file written blindly is never read
+    hide: list[str] = field(default_factory=list)  # folders student code must not read (after the probe loads)
 
 
 @dataclass
@@ -292,13 +293,13 @@ def _virtual_size() -> int:
 def _worker_main(job: ProbeJob, private_fds: tuple[int, ...], vsize: int, group: isolation.ProcessGroup,
                  report_fd: int) -> int:
     facts = isolation.Isolation(processes=isolation.limit_processes(group, job.processes))
-    facts.network = isolation.cut_network()
+    mounts = isolation.enter_namespaces(facts)
     facts.leftovers = "killed: " + ", ".join(
         ["its cgroup"] * (group.path is not None) + ["orphans handed to the grader (subreaper)"] * _SUBREAPER
         + ["its process group"])
-    os.write(report_fd, json.dumps(facts.as_dict()).encode())
     for fd in private_fds:
-        os.close(fd)
+        if fd != report_fd:
+            os.close(fd)
     os.setsid()
     work = Path(job.work_dir)
     os.chdir(work)
@@ -317,8 +318,17 @@ def _worker_main(job: ProbeJob, private_fds: tuple[int, ...], vsize: int, group:
     try:
         probe = _load_probe(job.probe_file, job.probe_name)
     except Exception:  # noqa: BLE001 - the exercise's own probe is broken: a grader error
+        os.close(report_fd)
         return _write_error(work, {"kind": "grader", "type": "ProbeLoadError", "message": traceback.format_exc()[-2000:]},
                             job.result_name)
+    # With the probe loaded, what the student must not read goes out of sight; then the report, last
+    # thing before any student code runs.
+    if job.hide and mounts:
+        isolation.hide(job.hide, facts)
+    elif not job.hide:
+        facts.secrets = "nothing to hide (the reference solution's own run)"
+    os.write(report_fd, json.dumps(facts.as_dict()).encode())
+    os.close(report_fd)
     try:
         module = importlib.import_module(job.module)
     except BaseException as exc:  # noqa: BLE001 - SystemExit and KeyboardInterrupt are the student's too

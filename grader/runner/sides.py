@@ -63,7 +63,8 @@ class Side:
 
     def __init__(self, name: str, code_dir: Path, module: str, sandbox: Sandbox, run_dir: Path,
                  time_s: float, memory_mb: int, cache_dir: Path | None = None,
-                 record_dir: Path | None = None, recorded_dir: Path | None = None, processes: int = 64):
+                 record_dir: Path | None = None, recorded_dir: Path | None = None, processes: int = 64,
+                 hide: list[str] | None = None):
         """`record_dir`: also save every outcome there under its recording key (`grade export student`).
         `recorded_dir`: run nothing; answer from the outcomes saved there (a student copy, where the
         reference solution is absent)."""
@@ -77,6 +78,7 @@ class Side:
         self._time_s = time_s
         self._memory_mb = memory_mb
         self._processes = processes
+        self._hide = list(hide or [])  # folders this side's code must not read
         self.isolation: dict[str, str] = {}  # what protected the student's code (from its workers)
         self._cache_dir = cache_dir
         self._memo: dict[str, ProbeOutcome] = {}
@@ -138,7 +140,7 @@ class Side:
         job = ProbeJob(code_dir=str(self.code_dir), module=self.module, probe_file=where, probe_name=name,
                        kwargs=kwargs, time_s=self._time_s, memory_mb=self._memory_mb, work_dir=str(work),
                        cuda=str(kwargs.get("device", "")).startswith("cuda"), processes=self._processes,
-                       result_name=f"result-{secrets.token_hex(16)}.pt")
+                       result_name=f"result-{secrets.token_hex(16)}.pt", hide=self._hide)
         try:
             outcome = self._sandbox.run(job)
             self.durations.append(outcome.duration)
