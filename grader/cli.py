@@ -90,6 +90,7 @@ def list_exercises(ctx: click.Context, fmt: str) -> None:
 
 
 PLATFORM_FORMATS = ("classroom", "gradescope")
+HIDDEN_VISIBILITY = click.Choice(["hidden", "after_due_date", "after_published", "visible"])  # Gradescope's words
 
 
 def grading_options(command):  # noqa: ANN001, ANN201 - a Click command
@@ -104,7 +105,7 @@ def grading_options(command):  # noqa: ANN001, ANN201 - a Click command
         click.option("--checks-from", type=click.Path(exists=True, file_okay=False, path_type=Path), metavar="DIR",
                      help="Grade with the exercise definitions and checks in DIR (the grading copy from "
                           "`grade export classroom`, hidden checks included) instead of this course's own."),
-        click.option("--hidden-visibility", type=click.Choice(["hidden", "after_due_date", "after_published", "visible"]),
+        click.option("--hidden-visibility", type=HIDDEN_VISIBILITY,
                      default="after_published", show_default=True,
                      help="Gradescope: when students see the result of a hidden check."),
         click.option("--time-limit", type=click.FloatRange(min=0.1),
@@ -442,15 +443,10 @@ def export_student_copy(ctx: click.Context, out: Path, with_hidden_checks: bool,
     """Write the repository a student receives to OUT: exercises with starters and public checks, the
     glossary, the grader and a README, with the reference solution's recorded answers in place of its
     code. No solutions, mutants, alternatives or quiz keys; hidden checks only with --with-hidden-checks."""
-    from grader.authoring.export import ExportError, export_student
+    from grader.authoring.export import export_student
 
     click.echo(f"Recording the reference answers and writing {out} ...", err=True)
-    try:
-        made = export_student(_course(ctx), out, with_hidden_checks=with_hidden_checks, jobs=jobs)
-    except ExportError as exc:
-        raise click.UsageError(str(exc)) from None
-    except SpecError as exc:
-        raise DefinitionError(exc) from None
+    made = _exporting(ctx, lambda course: export_student(course, out, with_hidden_checks=with_hidden_checks, jobs=jobs))
     for name in made.exercises:
         count = made.recorded.get(name, 0)
         recorded = f", {count} recorded reference answer{'' if count == 1 else 's'}" if name in made.recorded else ""
@@ -524,7 +520,7 @@ def export_classroom_template(ctx: click.Context, out: Path, checks_repo: str | 
 
 @export.command("gradescope")
 @click.argument("zip_path", metavar="OUT.zip", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--hidden-visibility", type=click.Choice(["hidden", "after_due_date", "after_published", "visible"]),
+@click.option("--hidden-visibility", type=HIDDEN_VISIBILITY,
               default="after_published", show_default=True, help="When students see the result of a hidden check.")
 @pin_options
 @click.option("--jobs", type=click.IntRange(min=1), default=4, show_default=True,

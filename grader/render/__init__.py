@@ -149,9 +149,12 @@ def render_result(result: ExerciseResult | CourseResult, fmt: str, glossary: Glo
 def check_feedback(result: ExerciseResult, check: CheckResult, glossary: Glossary | None, markdown: bool = False,
                    links: bool = True) -> str:
     """One check's feedback on its own, as plain text or Markdown (a platform's per-test message). A
-    submission that could not be graded at all gives every check the same message: that message alone."""
+    submission that could not be graded at all gives every check the same message: that message alone. A
+    skipped check says it was not run and not counted (a platform's test must never read as passed)."""
     if check.status == "passed":
         return ""
+    if check.status == "skipped":
+        return f"Not run here, and not counted in your score: {check.message}"
     if result.message and check.message == result.message:
         return result.message
     template = "check.md.j2" if markdown else "check.txt.j2"
@@ -221,3 +224,13 @@ def render_answers_starter(spec: Any) -> str:
 def render_validation(reports: list[Any], color: bool) -> str:
     """The table `grade validate` prints, and every problem under it."""
     return _environment(color).get_template("validate.txt.j2").render(reports=reports)
+
+
+def test_name(result: ExerciseResult, check: CheckResult, several: bool) -> str:
+    """A check's name as a platform's test: its title, led by its exercise when a run grades several."""
+    return f"{result.exercise_id}. {result.title}: {check.title}" if several else check.title
+
+
+def student_path(result: ExerciseResult, file: str) -> str:
+    """The student's file as their repository names it (platforms run at the repository's root)."""
+    return f"exercises/{result.exercise}/{file}" if file else ""

@@ -12,7 +12,7 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from grader.render import check_feedback
+from grader.render import check_feedback, student_path, test_name
 from grader.results import ExerciseResult
 
 if TYPE_CHECKING:
@@ -26,14 +26,11 @@ def report(results: list[ExerciseResult], glossary: Glossary | None) -> dict[str
     tests = []
     for result in results:
         for check in result.checks:
-            message = check_feedback(result, check, glossary)
-            if check.status == "skipped":
-                message = f"Not run here, and not counted in your score: {check.message}"
             tests.append({
-                "name": check.title if len(results) == 1 else f"{result.exercise_id}. {result.title}: {check.title}",
+                "name": test_name(result, check, len(results) > 1),
                 "status": STATUS[check.status],
                 "score": check.points,
-                "message": message,
+                "message": check_feedback(result, check, glossary),
                 "test_code": f"grade exercise {result.exercise_id}  # check {check.id}",
                 "filename": student_path(result, check.file),
                 "line_no": check.line,
@@ -42,11 +39,6 @@ def report(results: list[ExerciseResult], glossary: Glossary | None) -> dict[str
     statuses = {r.status for r in results}
     status = "error" if "error" in statuses else "fail" if "failed" in statuses else "pass"
     return {"version": 1, "status": status, "max_score": sum(r.max_score for r in results), "tests": tests}
-
-
-def student_path(result: ExerciseResult, file: str) -> str:
-    """The student's file as the repository names it (the step runs at the repository's root)."""
-    return f"exercises/{result.exercise}/{file}" if file else ""
 
 
 def dumps(payload: dict[str, Any]) -> str:

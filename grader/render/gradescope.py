@@ -9,14 +9,11 @@ import json
 import os
 from typing import TYPE_CHECKING, Any
 
-from grader.render import GLOSSARY_LINK_ENV, _environment, check_feedback
+from grader.render import GLOSSARY_LINK_ENV, _environment, check_feedback, test_name
 from grader.results import ExerciseResult
 
 if TYPE_CHECKING:
     from grader.glossary import Glossary
-
-VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
-
 
 def report(results: list[ExerciseResult], glossary: Glossary | None,
            hidden_visibility: str = "after_published") -> dict[str, Any]:
@@ -25,17 +22,14 @@ def report(results: list[ExerciseResult], glossary: Glossary | None,
     tests = []
     for result in results:
         for number, check in enumerate(result.checks, start=1):
-            skipped = check.status == "skipped"
-            output = check_feedback(result, check, glossary, markdown=True, links=links)
-            if skipped:
-                output = f"Not run here, and not counted in your score: {check.message}"
             tests.append({
-                "name": check.title if len(results) == 1 else f"{result.exercise_id}. {result.title}: {check.title}",
+                "name": test_name(result, check, len(results) > 1),
                 "number": f"{result.exercise_id}.{number}",
                 "score": check.points,
-                "max_score": 0.0 if skipped else check.max_points,  # a check that could not run is not owed
+                # a check that could not run is not owed
+                "max_score": 0.0 if check.status == "skipped" else check.max_points,
                 "status": "passed" if check.status == "passed" else "failed",
-                "output": output,
+                "output": check_feedback(result, check, glossary, markdown=True, links=links),
                 "output_format": "md",
                 "tags": list(check.concepts),
                 "visibility": hidden_visibility if check.hidden else "visible",

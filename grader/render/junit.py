@@ -6,7 +6,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import TYPE_CHECKING
 
-from grader.render import check_feedback
+from grader.render import check_feedback, student_path
 from grader.results import ExerciseResult
 
 if TYPE_CHECKING:
@@ -28,19 +28,18 @@ def report(results: list[ExerciseResult], glossary: Glossary | None) -> str:
             case = ET.SubElement(suite, "testcase", classname=result.exercise, name=f"{check.id}: {check.title}",
                                  time=f"{check.duration:.3f}")
             if check.file:
-                case.set("file", f"exercises/{result.exercise}/{check.file}")
+                case.set("file", student_path(result, check.file))
                 case.set("line", str(check.line))
             props = ET.SubElement(case, "properties")
             ET.SubElement(props, "property", name="points", value=f"{check.points:g}")
             ET.SubElement(props, "property", name="max_points", value=f"{check.max_points:g}")
             if check.status == "passed":
                 continue
-            text = check_feedback(result, check, glossary)
-            first_line = (check.message or result.message).strip().splitlines()[0] if (check.message or result.message) else ""
+            said = (check.message or result.message).strip()
             tag = {"failed": "failure", "error": "error", "skipped": "skipped"}[check.status]
-            element = ET.SubElement(case, tag, message=first_line[:200])
+            element = ET.SubElement(case, tag, message=said.splitlines()[0][:200] if said else "")
             if check.status != "skipped":
-                element.text = text
+                element.text = check_feedback(result, check, glossary)
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 

@@ -121,10 +121,12 @@ class ProcessGroup:
     """A cgroup with `pids.max` for one worker and everything it starts, where the grader may make one.
     `end()` kills every process still in it and removes it."""
 
-    def __init__(self, name: str, max_processes: int, path: Path | None = None):
-        self.path: Path | None = path
-        if path is not None:
-            return
+    def __init__(self, path: Path | None):
+        self.path = path  # None: no cgroup could be made here, and the fallbacks apply
+
+    @classmethod
+    def make(cls, name: str, max_processes: int) -> ProcessGroup:
+        """A new cgroup `name` allowing `max_processes`, in the first hierarchy that lets us make one."""
         for base in _cgroup_bases():
             path = base / name
             try:
@@ -136,8 +138,8 @@ class ProcessGroup:
             except OSError:
                 _remove(path)
                 continue
-            self.path = path
-            break
+            return cls(path)
+        return cls(None)
 
     def enter(self) -> bool:
         """Move the calling process (a freshly forked worker) into the group."""
@@ -191,7 +193,7 @@ def end_groups(grading_pid: int) -> int:
     ended = 0
     for base in _cgroup_bases():
         for path in base.glob(f"torchgrade-{grading_pid}-*"):
-            ended += ProcessGroup(path.name, 0, path=path).end()
+            ended += ProcessGroup(path).end()
     return ended
 
 

@@ -200,7 +200,7 @@ def _zygote_main(req_fd: int, resp_fd: int, preload: list[str]) -> None:
 
 def _run_one(job: ProbeJob, private_fds: tuple[int, ...]) -> dict[str, Any]:
     vsize = _virtual_size()
-    group = isolation.ProcessGroup(isolation.group_name(os.getppid(), next(_WORKER_NUMBERS)), job.processes)
+    group = isolation.ProcessGroup.make(isolation.group_name(os.getppid(), next(_WORKER_NUMBERS)), job.processes)
     report_r, report_w = os.pipe()  # the worker says what isolation it got, before any student code runs
     start = time.monotonic()
     pid = os.fork()
@@ -208,7 +208,7 @@ def _run_one(job: ProbeJob, private_fds: tuple[int, ...]) -> dict[str, Any]:
         code = 70
         try:
             os.close(report_r)
-            code = _worker_main(job, (*private_fds, report_w), vsize, group, report_w)
+            code = _worker_main(job, private_fds, vsize, group, report_w)
         except BaseException:  # noqa: BLE001 - a failure of the grader's own set-up, kept for the log
             traceback.print_exc()
         finally:
@@ -298,8 +298,7 @@ def _worker_main(job: ProbeJob, private_fds: tuple[int, ...], vsize: int, group:
         ["its cgroup"] * (group.path is not None) + ["orphans handed to the grader (subreaper)"] * _SUBREAPER
         + ["its process group"])
     for fd in private_fds:
-        if fd != report_fd:
-            os.close(fd)
+        os.close(fd)
     os.setsid()
     work = Path(job.work_dir)
     os.chdir(work)
