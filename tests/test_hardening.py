@@ -38,7 +38,7 @@ def _comm_of_every_process() -> dict[int, str]:
 
 
 def _survivors(marker: str) -> list[int]:
-    """Processes still named `marker` (the attack names its processes through /proc/self/comm)."""
+    """Processes still named `marker` (the attack names its processes with prctl)."""
     time.sleep(0.2)
     return [pid for pid, name in _comm_of_every_process().items() if name == marker]
 
@@ -50,19 +50,22 @@ def run_attack(tmp_path):
     sandbox = Sandbox(preload=[])
     count = 0
 
-    def run(source: str, time_s: float = 5, processes: int = 64):
+    def run(source: str, time_s: float = 5, processes: int = 64, prepare=None, cuda: bool = False, memory_mb: int = 512):
         nonlocal count
         count += 1
         marker = f"tg{secrets.token_hex(5)}"  # /proc/PID/comm keeps 15 characters
         code = tmp_path / f"code{count}"
         code.mkdir()
-        prelude = f"import os, sys, time\nMARK = {marker!r}\n" \
-                  "def mark():\n    open('/proc/self/comm', 'w').write(MARK)\n"
+        if prepare:
+            prepare(code)
+        # prctl(PR_SET_NAME): /proc itself is read-only to student code
+        prelude = f"import ctypes, os, sys, time\nMARK = {marker!r}\n" \
+                  "def mark():\n    ctypes.CDLL(None).prctl(15, MARK.encode(), 0, 0, 0)\n"
         (code / "student.py").write_text(prelude + textwrap.dedent(source))
         work = tmp_path / f"work{count}"
         work.mkdir()
         job = ProbeJob(code_dir=str(code), module="student", probe_file=PROBES, probe_name="call_run", kwargs={},
-                       time_s=time_s, memory_mb=512, work_dir=str(work), processes=processes)
+                       time_s=time_s, memory_mb=memory_mb, work_dir=str(work), processes=processes, cuda=cuda)
         return sandbox.run(job), marker
 
     yield run
@@ -87,7 +90,8 @@ def test_a_fork_bomb_is_refused_and_ended(run_attack):
     assert outcome.status == "timeout"
     assert "processes" in outcome.isolation
     if outcome.isolation["processes"].startswith("at most"):
-        assert "fork refused" in outcome.output_tail
+        assert "fork refused" in outcome.output_tail  # shown in the feedback's last printed lines
+    if "cgroup" in outcome.isolation["processes"]:  # a cgroup also counts what it refused
         assert outcome.error.get("processes_refused", 0) > 0
         assert "more processes or threads than the 64" in _explained(outcome)
     assert "still running after 5 seconds" in _explained(outcome)
@@ -127,6 +131,26 @@ def test_allocating_without_end_hits_the_memory_limit(run_attack):
     """)
     assert outcome.status == "error" and outcome.error["kind"] == "memory"
     assert "ran out of memory" in _explained(outcome) and "512 MiB" in _explained(outcome)
+
+
+def test_a_cuda_probe_is_held_by_a_memory_cgroup_instead(run_attack):
+    """A CUDA probe's address space cannot be capped, so its host memory is bounded by a cgroup; the
+    mechanism runs here without a GPU (the probe only allocates on the CPU)."""
+    harmless, _ = run_attack("def run():\n    return 1\n", cuda=True, memory_mb=256)
+    if not harmless.isolation["memory"].startswith("at most"):  # nothing would stop the attack but the machine
+        pytest.skip(f"no memory cgroup here: {harmless.isolation['memory']}")
+    outcome, marker = run_attack("""
+        import torch
+        def run():
+            mark()
+            kept = []
+            while True:
+                kept.append(torch.ones(2**24))
+    """, cuda=True, memory_mb=256, time_s=30)
+    assert outcome.isolation["memory"] == "at most 3328 MiB of host memory (a memory cgroup)"
+    assert outcome.status == "error" and outcome.error["kind"] == "memory", outcome
+    assert "ran out of memory" in explain_probe_failure(outcome, "the check", {"memory_mb": 256})
+    assert _survivors(marker) == []
 
 
 def test_an_enormous_file_hits_the_file_size_limit(run_attack, tmp_path):
@@ -176,6 +200,84 @@ def test_no_network_for_student_code(run_attack):
             pytest.skip(f"no network namespace on this machine: {outcome.isolation['network']}")
     finally:
         server.close()
+
+
+def test_nothing_outside_the_run_folder_is_written(run_attack, tmp_path):
+    outside = tmp_path / "open-to-all"
+    outside.mkdir()
+    outside.chmod(0o777)
+    name = f"tg-{secrets.token_hex(6)}"
+    targets = [str(outside / name), f"/tmp/{name}", f"/dev/shm/{name}"]
+    try:
+        outcome, _ = run_attack(f"""
+        def run():
+            written = []
+            for path in {targets!r} + [os.path.join(os.path.dirname(__file__), "{name}"), "here.txt"]:
+                try:
+                    with open(path, "w") as f:
+                        f.write("x")
+                    written.append(path)
+                except OSError:
+                    pass
+            return written
+        """)
+        left = [t for t in targets + [str(tmp_path / "code1" / name)] if Path(t).exists()]
+    finally:
+        for target in targets:  # on a machine where the attack succeeds, it leaves nothing either
+            Path(target).unlink(missing_ok=True)
+    assert outcome.status == "ok", outcome.error
+    if not outcome.isolation["files"].startswith("read-only except its own folder ("):
+        pytest.skip(f"no read-only view of the file system here: {outcome.isolation['files']}")
+    # Its own folder, and a /dev/shm of its own that vanished with it; nothing on the machine.
+    assert outcome.value == [f"/dev/shm/{name}", "here.txt"]
+    assert left == []
+
+
+def _a_file_only_root_may_read(code: Path) -> None:
+    (code / "root-only.txt").write_text("secret")
+    (code / "root-only.txt").chmod(0o600)
+
+
+def test_a_root_grader_runs_student_code_as_a_user_of_its_own(run_attack, tmp_path):
+    """What root could do and an unused user id cannot: undo the isolation, raise its own process
+    limit, signal the grader, read root's files, open disk devices, write kernel settings."""
+    if os.geteuid() != 0:
+        pytest.skip("the grader is not root here: student code runs as the grader's own user")
+    outcome, _ = run_attack("""
+        import ctypes, glob, stat
+        libc = ctypes.CDLL(None, use_errno=True)
+        def checked(rc):
+            if rc != 0:
+                raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()))
+        def own_cgroup():
+            line = next(l for l in open("/proc/self/cgroup") if ":pids:" in l or l.startswith("0::"))
+            base = "/sys/fs/cgroup/pids" if ":pids:" in line else "/sys/fs/cgroup"
+            return base + line.strip().split(":", 2)[2] + "/pids.max"
+        def a_block_device():
+            return next(p for p in glob.glob("/dev/*") if stat.S_ISBLK(os.stat(p).st_mode))
+        ATTEMPTS = {
+            "read a file only root may read": lambda: open(os.path.join(os.path.dirname(__file__), "root-only.txt")).read(),
+            "raise its own process limit": lambda: open(own_cgroup(), "w").write("max"),
+            "signal the process that started it": lambda: os.kill(os.getppid(), 0),
+            "read another process's environment": lambda: open("/proc/1/environ").read(),
+            "become root again": lambda: os.setuid(0),
+            "uncover a hidden folder": lambda: checked(libc.umount2(b"/dev/shm", 2)),
+            "open a disk": lambda: open(a_block_device(), "rb").close(),
+            "write a kernel setting": lambda: open("/proc/sys/kernel/pid_max", "w").write(open("/proc/sys/kernel/pid_max").read()),
+        }
+        def run():
+            results = {}
+            for what, attempt in ATTEMPTS.items():
+                try:
+                    attempt()
+                    results[what] = "DONE"
+                except (OSError, StopIteration) as exc:
+                    results[what] = "refused: " + type(exc).__name__
+            return results
+    """, prepare=_a_file_only_root_may_read)
+    assert outcome.status == "ok", outcome.error
+    assert outcome.isolation["user"].startswith("an unused user id"), outcome.isolation
+    assert all(v.startswith("refused") for v in outcome.value.values()), outcome.value
 
 
 def test_the_grader_ends_what_a_dead_grading_process_left_behind(tmp_path):
@@ -329,4 +431,4 @@ def test_no_attack_turns_a_failing_submission_into_a_passing_one(grade, session_
     assert result["score"] <= baseline["score"]
     assert "FOUND" not in ran.stdout and "LEAKED" not in ran.stdout
     assert not pwned.exists()  # the pickle was never loaded
-    assert set(result["isolation"]) == {"processes", "network", "secrets", "leftovers"}  # recorded on any machine
+    assert set(result["isolation"]) == {"processes", "network", "secrets", "leftovers", "memory", "files", "user"}  # on any machine

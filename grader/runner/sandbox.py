@@ -35,6 +35,7 @@ MAX_RESULT_BYTES = 64 * 1024 * 1024
 MAX_OUTPUT_BYTES = 8 * 1024 * 1024
 FILE_LIMIT_BYTES = MAX_RESULT_BYTES + MAX_OUTPUT_BYTES  # RLIMIT_FSIZE: any one file, the printed output too
 OUTPUT_TAIL_CHARS = 2000
+CUDA_RUNTIME_MB = 3072  # host memory a CUDA probe may use beyond its allowance: the CUDA libraries, mapped in
 MEMORY_MARKERS = ("can't allocate memory", "DefaultCPUAllocator", "out of memory", "Cannot allocate memory")
 
 
@@ -200,7 +201,10 @@ def _zygote_main(req_fd: int, resp_fd: int, preload: list[str]) -> None:
 
 def _run_one(job: ProbeJob, private_fds: tuple[int, ...]) -> dict[str, Any]:
     vsize = _virtual_size()
-    group = isolation.ProcessGroup.make(isolation.group_name(os.getppid(), next(_WORKER_NUMBERS)), job.processes)
+    # A CUDA probe's address space cannot be capped (CUDA maps ~17 GiB of it), so a memory cgroup bounds
+    # what it uses instead: the allowance plus room for the CUDA libraries it loads.
+    memory = (job.memory_mb + CUDA_RUNTIME_MB) * 1024 * 1024 if job.cuda else None
+    group = isolation.ProcessGroup.make(isolation.group_name(os.getppid(), next(_WORKER_NUMBERS)), job.processes, memory)
     report_r, report_w = os.pipe()  # the worker says what isolation it got, before any student code runs
     start = time.monotonic()
     pid = os.fork()
@@ -236,12 +240,14 @@ def _run_one(job: ProbeJob, private_fds: tuple[int, ...]) -> dict[str, Any]:
     # Anything the student's code left running goes too: its process group, everything in its cgroup,
     # and every orphan handed back to this subreaper (a grandchild that called setsid()).
     _kill_group(pid)
-    refused = group.refusals()
+    refused, memory_kills = group.refusals(), group.memory_kills()
     group.end()
     isolation.end_orphans()
     facts = _read_report(report_r)
     if reply is None:
         reply = _verdict(status, job)
+    if memory_kills and reply["status"] != "ok":  # the kernel ended it at the memory cgroup's limit
+        reply = {"status": "error", "error": {"kind": "memory", "type": "MemoryError", "message": "killed at the memory limit"}}
     if refused and reply["status"] != "ok":  # say which limit was hit along the way
         reply["error"] = {**reply.get("error", {}), "processes_refused": refused, "process_limit": job.processes}
     return {**reply, "duration": duration, "isolation": facts}
@@ -293,6 +299,12 @@ def _virtual_size() -> int:
 def _worker_main(job: ProbeJob, private_fds: tuple[int, ...], vsize: int, group: isolation.ProcessGroup,
                  report_fd: int) -> int:
     facts = isolation.Isolation(processes=isolation.limit_processes(group, job.processes))
+    if not job.cuda:
+        facts.memory = f"at most {job.memory_mb} MiB more than PyTorch itself (RLIMIT_AS)"
+    elif group.memory is not None:
+        facts.memory = f"at most {job.memory_mb + CUDA_RUNTIME_MB} MiB of host memory (a memory cgroup)"
+    else:
+        facts.memory = "host memory not limited (no memory cgroup could be made; CUDA rules out RLIMIT_AS)"
     mounts = isolation.enter_namespaces(facts)
     facts.leftovers = "killed: " + ", ".join(
         ["its cgroup"] * (group.path is not None) + ["orphans handed to the grader (subreaper)"] * _SUBREAPER
@@ -320,12 +332,12 @@ def _worker_main(job: ProbeJob, private_fds: tuple[int, ...], vsize: int, group:
         os.close(report_fd)
         return _write_error(work, {"kind": "grader", "type": "ProbeLoadError", "message": traceback.format_exc()[-2000:]},
                             job.result_name)
-    # With the probe loaded, what the student must not read goes out of sight; then the report, last
-    # thing before any student code runs.
-    if job.hide and mounts:
-        isolation.hide(job.hide, facts)
-    elif not job.hide:
-        facts.secrets = "nothing to hide (the reference solution's own run)"
+    # With the probe loaded, what the student must not read goes out of sight, everything else becomes
+    # read-only and a root grader's worker becomes a user of its own; then the report, last thing
+    # before any student code runs.
+    if job.cuda:
+        _limit_gpu_memory(job.memory_mb, facts)
+    _confine(job, work, mounts, facts)
     os.write(report_fd, json.dumps(facts.as_dict()).encode())
     os.close(report_fd)
     try:
@@ -343,6 +355,46 @@ def _worker_main(job: ProbeJob, private_fds: tuple[int, ...], vsize: int, group:
                                    "message": f"probe {job.probe_name} returned {exc}"}, job.result_name)
     _write(work, {"value": plain}, job.result_name)
     return 0
+
+
+def _limit_gpu_memory(memory_mb: int, facts: isolation.Isolation) -> None:
+    """A CUDA probe may hold the exercise's allowance of GPU memory through PyTorch's allocator (which
+    then raises torch.OutOfMemoryError, explained as running out of memory). Initialises CUDA, here in
+    the worker that is about to use it."""
+    import torch
+
+    try:
+        if torch.cuda.is_available():
+            total = torch.cuda.get_device_properties(0).total_memory
+            torch.cuda.set_per_process_memory_fraction(min(1.0, memory_mb * 1024 * 1024 / total), 0)
+            facts.memory += f"; at most {memory_mb} MiB of GPU memory (PyTorch's allocator)"
+    except RuntimeError as exc:  # CUDA unusable here: the probe itself will say so
+        facts.memory += f"; GPU memory not limited ({str(exc)[:200]})"
+
+
+def _confine(job: ProbeJob, work: Path, mounts: bool, facts: isolation.Isolation) -> None:
+    """The worker's file system and user, in this order: (as root) open the way to what it needs, hide
+    the secrets, make the rest read-only, then (as root) give up root."""
+    root = os.geteuid() == 0
+    writable = os.path.realpath(work)
+    needed = [p for p in sys.path if p and os.path.exists(p)] + [sys.executable, job.code_dir]
+    if mounts and root:
+        isolation.open_the_way(needed + [writable])
+    if job.hide and mounts:
+        isolation.hide(job.hide, facts)
+    elif not job.hide:
+        facts.secrets = "nothing to hide (the reference solution's own run)"
+    if mounts:
+        isolation.read_only_but(writable, job.memory_mb, facts)
+    if not root:
+        return
+    closed = isolation.readable_by_others(needed)
+    if not mounts:
+        facts.user = "root (no mount namespace, so the way to Python could not be opened to another user)"
+    elif closed:
+        facts.user = f"root ({closed[0]} is not readable by other users; make it so to run student code as one)"
+    else:
+        isolation.drop_root(writable, job.processes, facts)
 
 
 def _load_probe(where: str, name: str) -> Callable[..., Any]:
@@ -386,8 +438,8 @@ def _apply_limits(job: ProbeJob, vsize: int) -> None:
             pass
 
     # Address space: what torch already maps (about 3.5 GiB of virtual size here) plus the allowance.
-    # Not for a CUDA probe: initialising CUDA maps ~17 GiB of virtual memory on an H100; the wall-clock
-    # limit still holds there (a GPU memory bound comes with the hardening issue).
+    # Not for a CUDA probe: initialising CUDA maps ~17 GiB of virtual memory on an H100; its memory
+    # cgroup (host) and PyTorch's allocator (GPU, `_limit_gpu_memory`) bound it instead.
     if not job.cuda:
         cap(resource.RLIMIT_AS, vsize + job.memory_mb * 1024 * 1024)
     cap(resource.RLIMIT_CPU, math.ceil(job.time_s) + 1)
