@@ -93,21 +93,9 @@ PLATFORM_FORMATS = ("classroom", "gradescope")
 HIDDEN_VISIBILITY = click.Choice(["hidden", "after_due_date", "after_published", "visible"])  # Gradescope's words
 
 
-def grading_options(command):  # noqa: ANN001, ANN201 - a Click command
-    """The options `grade exercise` and `grade all` share: report format, limits, where checks come from."""
+def limit_options(command):  # noqa: ANN001, ANN201 - a Click command
+    """The limits and switches every grading command takes."""
     for option in reversed([
-        click.option("--format", "fmt", type=FORMAT, default="text", show_default=True,
-                     help="text, markdown, json, html (a page to open in a browser), junit (JUnit XML), classroom "
-                          "(GitHub Classroom's reporter), gradescope (results.json). With classroom or gradescope "
-                          "the exit code is 0 once the result is written: the platform shows the verdict."),
-        click.option("--output", type=click.Path(dir_okay=False, writable=True, path_type=Path),
-                     help="Write the report to this file instead of the terminal."),
-        click.option("--checks-from", type=click.Path(exists=True, file_okay=False, path_type=Path), metavar="DIR",
-                     help="Grade with the exercise definitions and checks in DIR (the grading copy from "
-                          "`grade export classroom`, hidden checks included) instead of this course's own."),
-        click.option("--hidden-visibility", type=HIDDEN_VISIBILITY,
-                     default="after_published", show_default=True,
-                     help="Gradescope: when students see the result of a hidden check."),
         click.option("--time-limit", type=click.FloatRange(min=0.1),
                      help="Seconds one check may run (default: the exercise's)."),
         click.option("--memory-limit", type=click.IntRange(min=16), help="MiB the code may use (default: the exercise's)."),
@@ -115,6 +103,27 @@ def grading_options(command):  # noqa: ANN001, ANN201 - a Click command
                      help="Processes and threads the code may run at once (default: the exercise's)."),
         click.option("--no-cache", is_flag=True, help="Re-run the reference solution instead of using cached results."),
         click.option("--debug", is_flag=True, envvar="TORCHGRADE_DEBUG", help="Show the grader's internals when it fails."),
+        click.option("--checks-from", type=click.Path(exists=True, file_okay=False, path_type=Path), metavar="DIR",
+                     help="Grade with the exercise definitions and checks in DIR (the grading copy from "
+                          "`grade export classroom`, hidden checks included) instead of this course's own."),
+    ]):
+        command = option(command)
+    return command
+
+
+def grading_options(command):  # noqa: ANN001, ANN201 - a Click command
+    """The options `grade exercise` and `grade all` share: report format, limits, where checks come from."""
+    command = limit_options(command)
+    for option in reversed([
+        click.option("--format", "fmt", type=FORMAT, default="text", show_default=True,
+                     help="text, markdown, json, html (a page to open in a browser), junit (JUnit XML), classroom "
+                          "(GitHub Classroom's reporter), gradescope (results.json). With classroom or gradescope "
+                          "the exit code is 0 once the result is written: the platform shows the verdict."),
+        click.option("--output", type=click.Path(dir_okay=False, writable=True, path_type=Path),
+                     help="Write the report to this file instead of the terminal."),
+        click.option("--hidden-visibility", type=HIDDEN_VISIBILITY,
+                     default="after_published", show_default=True,
+                     help="Gradescope: when students see the result of a hidden check."),
         click.option("--student", metavar="NAME", help="Quizzes: whose numbers (default: $GITHUB_ACTOR, "
                                                        "$TORCHGRADE_STUDENT, or your login)."),
     ]):
@@ -196,6 +205,106 @@ def grade_all(ctx: click.Context, refs: tuple[str, ...], submissions: Path | Non
     course_result = grade_course(specs, submissions, _options(time_limit, memory_limit, process_limit, no_cache, debug, student),
                                  progress)
     _report(ctx, course_result, submissions is None, fmt, output, hidden_visibility)
+
+
+@main.command("batch")
+@click.argument("folder", metavar="DIR", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("refs", nargs=-1, metavar="[N]...")
+@click.option("--workers", type=click.IntRange(min=1), help="Submissions graded at once (default: the number of cores).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("grades.csv"), show_default=True,
+              help="The gradebook: .csv (one row per student) or .json (also the class statistics). Every result "
+                   "is also kept, the moment it is known, in the journal beside it (grades.records.jsonl).")
+@click.option("--reports", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
+              help="Write one feedback report per student there (STUDENT.md, or .html).")
+@click.option("--report-format", type=click.Choice(["markdown", "html"]), default="markdown", show_default=True)
+@click.option("--resume", is_flag=True, help="Go on with an interrupted batch: grade only what its journal lacks.")
+@click.option("--shard", metavar="I/N", help="Grade only shard I of N of the students (split by id, the same on every "
+                                             "machine); combine the shards' journals with `grade merge`.")
+@limit_options
+@click.pass_context
+def batch(ctx: click.Context, folder: Path, refs: tuple[str, ...], workers: int | None, out: Path, reports: Path | None,
+          report_format: str, resume: bool, shard: str | None, checks_from: Path | None, time_limit: float | None,
+          memory_limit: int | None, process_limit: int | None, no_cache: bool, debug: bool) -> None:
+    """Grade a whole class: DIR holds one folder per student (named by the student's id) with their files
+    for one or more exercises. Every exercise and quiz, or only N..."""
+    import os
+    import time
+
+    from grader import batch as b
+
+    grading = _grading_course(ctx, checks_from)
+    try:
+        specs = [grading.resolve(r) for r in refs] if refs else grading.load_all()
+    except SpecError as exc:
+        raise DefinitionError(exc) from None
+    students = b.find_students(folder)
+    if shard:
+        students = [s for s in students if b.in_shard(s, b.parse_shard(shard))]
+    if not students:
+        raise b.BatchError(f"No student folders in {folder}{' for shard ' + shard if shard else ''}. Put each "
+                           "student's files in a folder named after them: DIR/alice/train.py, DIR/bob/...")
+    journal = b.Journal(b.Journal.path_for(out))
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise b.BatchError(f"Cannot make the folder {out.parent} for the gradebook: {exc.strerror}.") from None
+    earlier = journal.read()
+    if earlier and not resume:
+        raise b.BatchError(f"{journal.path} already holds {len(earlier)} results of an earlier batch. Pass --resume "
+                           "to grade only what is missing, or move the file away to start over.")
+    have = set(b.latest(earlier))
+    tasks = [b.Task(s, spec) for s in students for spec in specs if (s, spec.name) not in have]
+    display = b.Display(len(tasks), sys.stderr.isatty())
+    run = b.BatchRun(root=folder, options=_options(time_limit, memory_limit, process_limit, no_cache, debug, None),
+                     workers=workers or os.cpu_count() or 1, journal=journal, on_result=display.record)
+    started = time.monotonic()
+    try:
+        b.run_batch(tasks, run)
+    except OSError as exc:  # the journal could not be written (disk full, say): stop, keeping what is there
+        raise b.BatchError(f"Cannot write {exc.filename or journal.path}: {exc.strerror}. The results written "
+                           f"before are kept in {journal.path}; fix this and run again with --resume.") from None
+    except KeyboardInterrupt:
+        raise b.BatchInterrupted(f"Interrupted: {display.done} results of this run are kept in {journal.path}. "
+                                 "Run the same command with --resume to grade the rest.") from None
+    finally:
+        display.close()
+    _gradebook(ctx, journal.read(), [s.name for s in specs], out, reports, report_format,
+               graded_now=display.done, seconds=time.monotonic() - started)
+
+
+@main.command("merge")
+@click.argument("journals", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The combined gradebook (.csv or .json); the combined journal goes beside it.")
+@click.option("--reports", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
+              help="Write one feedback report per student there.")
+@click.option("--report-format", type=click.Choice(["markdown", "html"]), default="markdown", show_default=True)
+@click.pass_context
+def merge(ctx: click.Context, journals: tuple[Path, ...], out: Path, reports: Path | None, report_format: str) -> None:
+    """Combine the journals of `grade batch --shard` runs (JOURNAL is a *.records.jsonl) into one gradebook."""
+    from grader import batch as b
+
+    records = [record for path in journals for record in b.Journal(path).read()]
+    b.Journal(b.Journal.path_for(out)).replace_with(records)
+    _gradebook(ctx, records, sorted({r.result.exercise for r in records}), out, reports, report_format)
+
+
+def _gradebook(ctx: click.Context, records: list, exercises: list[str], out: Path, reports: Path | None,  # noqa: PLR0913
+               report_format: str, graded_now: int | None = None, seconds: float = 0.0) -> None:
+    """Write the gradebook (and the reports) from the journal's records; print the class summary."""
+    from grader import batch as b
+    from grader.render import render_batch_summary, use_color
+
+    b.write_gradebook(out, records, exercises)
+    if reports is not None:
+        try:
+            glossary = _course(ctx).glossary
+        except (SpecError, click.ClickException):
+            glossary = None
+        b.write_reports(reports, records, "html" if report_format == "html" else "markdown", glossary)
+    click.echo(render_batch_summary(b.summary(records, exercises, graded_now, seconds), use_color(sys.stdout.isatty())),
+               nl=False)
+    click.echo(f"Gradebook written to {out}{f', reports to {reports}' if reports else ''}.", err=True)
 
 
 def _report(ctx: click.Context, result, record: bool, fmt: str, output: Path | None,  # noqa: ANN001

@@ -172,6 +172,12 @@ def explain_probe_failure(outcome: Any, check_title: str | None, limits: dict[st
     ).strip()
 
 
+def render_batch_summary(summary: dict[str, Any], color: bool) -> str:
+    """`grade batch` / `grade merge`: per exercise the mean and pass count, per check the pass rate and
+    the most common reasons for failing (`grader.batch.summary`)."""
+    return _environment(color).get_template("batch_summary.txt.j2").render(**summary)
+
+
 def render_glossary_page(glossary: Glossary) -> str:
     return _environment(False).get_template("glossary.md.j2").render(terms=list(glossary.terms.values()))
 

@@ -1,4 +1,5 @@
-"""The grading process: `python -m grader.runner.grading JOB.json`.
+"""The grading process: `python -m grader.runner.grading JOB.json` (`grade batch` keeps warm ones,
+`grader.runner.pool`, that run the same `run_job`).
 
 It is the only judge. It imports torch, forks the sandbox's zygote before any torch op (workers
 fork from there), imports the submission once to catch syntax and import errors, then runs the
@@ -29,12 +30,18 @@ def main(job_path: str) -> int:
     # The zygote is forked before the job (where the checks and the reference solution live) is in
     # memory, and long before pytest loads the checks: a worker scanning its heap finds none of them.
     sandbox = Sandbox(preload=json.loads(Path(job_path).read_text())["preload"])
-    job = json.loads(Path(job_path).read_text())
-    Path(job_path).unlink()  # where the checks and the solution live: not left for student code to read
     try:
-        result = _grade(job, sandbox, started)
+        return run_job(job_path, sandbox, started)
     finally:
         sandbox.close()
+
+
+def run_job(job_path: str, sandbox: Any, started: float) -> int:
+    """Grade the job in `job_path` with the sandbox's workers and write its result where it says (a
+    one-off grading process, or a child of a warm one in `grader.runner.pool`)."""
+    job = json.loads(Path(job_path).read_text())
+    Path(job_path).unlink()  # where the checks and the solution live: not left for student code to read
+    result = _grade(job, sandbox, started)
     tmp = Path(job["result_file"] + ".tmp")
     tmp.write_text(result.model_dump_json())
     os.replace(tmp, job["result_file"])
@@ -79,16 +86,49 @@ def _run_pytest(job: dict[str, Any], student: Any, reference: Any, limits: dict[
 
     titles = {c["test_name"]: c["title"] for c in job["checks"]}
     state = plugin.GradingState(student, reference, titles, limits, debug=job.get("debug", False))
-    ini = Path(job["run_dir"]) / "pytest.ini"
-    ini.write_text("[pytest]\n")
-    args = [
-        job["checks_folder"], "-c", str(ini), "--rootdir", job["checks_folder"],
-        "-q", "-p", "no:cacheprovider", "-p", "no:stepwise", "--assert=plain", "-W", "ignore::DeprecationWarning",
-        # Verdicts travel through the plugin; pytest's own report only goes to the log, in full with --debug.
-        "--tb=" + ("long" if job.get("debug") else "no"),
-    ]
-    pytest.main(args, plugins=[plugin, plugin.InstallState(state)])
+    pytest.main(pytest_args(job["checks_folder"], Path(job["run_dir"]), job.get("debug", False)),
+                plugins=[plugin, plugin.InstallState(state)])
     return [plugin.roll_up(state.outcomes.get(c["test_name"], [])) for c in job["checks"]]
+
+
+# pytest's own plugins the checks never use: each costs time at every start (about 30 ms together).
+UNUSED_PYTEST_PLUGINS = ("cacheprovider", "stepwise", "doctest", "junitxml", "pastebin", "legacypath", "debugging",
+                         "faulthandler", "unraisableexception", "threadexception")
+
+
+def pytest_args(checks_folder: str, run_dir: Path, debug: bool) -> list[str]:
+    ini = run_dir / "pytest.ini"
+    ini.write_text("[pytest]\n")
+    return [
+        checks_folder, "-c", str(ini), "--rootdir", checks_folder, "-q", "--assert=plain",
+        "-W", "ignore::DeprecationWarning", *[a for name in UNUSED_PYTEST_PLUGINS for a in ("-p", f"no:{name}")],
+        # Verdicts travel through the plugin; pytest's own report only goes to the log, in full with --debug.
+        "--tb=" + ("long" if debug else "no"),
+    ]
+
+
+def warm_up_pytest() -> None:
+    """Run pytest once on a trivial test, output discarded: its first session imports and caches much
+    (about 100 ms), which a warm process's every job then inherits."""
+    import tempfile
+
+    import pytest
+
+    with tempfile.TemporaryDirectory(prefix="torchgrade-warm-") as scratch:
+        folder = Path(scratch)
+        (folder / "test_warm_up.py").write_text("def test_warm_up():\n    assert True\n")
+        saved = os.dup(1), os.dup(2)
+        null = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(null, 1)
+            os.dup2(null, 2)
+            pytest.main(pytest_args(str(folder), folder, debug=False))
+        finally:
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            for fd in (*saved, null):
+                os.close(fd)
+        sys.modules.pop("test_warm_up", None)
 
 
 def _check_result(check: dict[str, Any], status: str, message: str = "", what_to_try: str | None = None,

@@ -16,17 +16,15 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
 from grader.results import CheckResult, ExerciseResult
 from grader.runner import isolation
+from grader.runner.sandbox import ALWAYS_PRELOAD, PRELOAD_IF_IMPORTED
 from grader.spec import ExerciseSpec
 
-# Modules a worker would otherwise import on its own, paid once in the zygote instead.
-# torch._dynamo is what the first optimizer in a process imports (about 1 s).
-ALWAYS_PRELOAD = ["torch._dynamo"]
-PRELOAD_IF_IMPORTED = {"torchvision", "numpy", "PIL"}
 
 
 def cache_dir() -> Path:
@@ -44,74 +42,116 @@ def grade(spec: ExerciseSpec, submission: Path | None = None, *, time_s: float |
     keeps every answer of the reference solution there (for a student copy, `grade export student`); an
     exercise without a reference solution (a student copy) is graded against its recorded answers."""
     started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="torchgrade-") as scratch:
+        root = Path(scratch)
+        staged = write_job(spec, submission, root, time_s=time_s, memory_mb=memory_mb, processes=processes,
+                           use_cache=use_cache, debug=debug, record_dir=record_dir)
+        if isinstance(staged, str):
+            return error_result(spec, staged, started)
+        return _run_grading_process(spec, root, staged, started, debug)
+
+
+def write_job(spec: ExerciseSpec, submission: Path | None, root: Path, *, time_s: float | None = None,
+              memory_mb: int | None = None, processes: int | None = None, use_cache: bool = True,
+              debug: bool = False, record_dir: Path | None = None) -> str | float:
+    """Stage the submission in `root` and write the job file a grading process reads (`root/job.json`).
+    Returns the deadline for the whole grading in seconds, or a problem with the submission in words."""
     time_s = time_s or spec.limits.time_s
     memory_mb = memory_mb or spec.limits.memory_mb
     processes = processes or spec.limits.processes
-    with tempfile.TemporaryDirectory(prefix="torchgrade-") as scratch:
-        root = Path(scratch)
-        staged = root / "submission"
-        problem = stage_submission(spec, submission, staged)
-        if problem:
-            return error_result(spec, problem, started)
-        run_dir = root / "run"
-        run_dir.mkdir()
-        job = {
-            "exercise": spec.name, "exercise_id": spec.id, "title": spec.title,
-            "checks_folder": str(spec.checks_folder.resolve()),
-            "solution_folder": str(spec.solution_folder.resolve()),
-            "submission_folder": str(staged), "module": Path(spec.files[0]).stem,
-            "time_s": time_s, "memory_mb": memory_mb, "processes": processes, "run_dir": str(run_dir),
-            "result_file": str(root / "result.json"),
-            "cache_dir": str(cache_dir()) if use_cache else None, "debug": debug,
-            "record_dir": str(record_dir.resolve()) if record_dir else None,
-            "recorded_dir": None if spec.solution_folder.is_dir() else str(spec.recorded_folder.resolve()),
-            "preload": preload_modules(spec, staged),
-            "checks": [{**c.model_dump(), "test_name": c.test_name} for c in spec.checks],
-        }
-        (root / "job.json").write_text(json.dumps(job))
-        (root / "job.json").chmod(0o600)
-        deadline = 60 + time_s * (2 * len(spec.checks) + 2)
-        return _run_grading_process(spec, root, deadline, started, debug)
+    staged = root / "submission"
+    problem = stage_submission(spec, submission, staged)
+    if problem:
+        return problem
+    run_dir = root / "run"
+    run_dir.mkdir()
+    # A root grader's workers run as another user, who must read the code and enter the run folder
+    # (whatever the umask); the folders around them stay closed (isolation.open_the_way).
+    for path in (staged, *staged.iterdir(), run_dir):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    job = {
+        "exercise": spec.name, "exercise_id": spec.id, "title": spec.title,
+        "checks_folder": str(spec.checks_folder.resolve()),
+        "solution_folder": str(spec.solution_folder.resolve()),
+        "submission_folder": str(staged), "module": Path(spec.files[0]).stem,
+        "time_s": time_s, "memory_mb": memory_mb, "processes": processes, "run_dir": str(run_dir),
+        "result_file": str(root / "result.json"),
+        "cache_dir": str(cache_dir()) if use_cache else None, "debug": debug,
+        "record_dir": str(record_dir.resolve()) if record_dir else None,
+        "recorded_dir": None if spec.solution_folder.is_dir() else str(spec.recorded_folder.resolve()),
+        "preload": preload_modules(spec, staged),
+        "checks": [{**c.model_dump(), "test_name": c.test_name} for c in spec.checks],
+    }
+    (root / "job.json").write_text(json.dumps(job))
+    (root / "job.json").chmod(0o600)
+    return 60 + time_s * (2 * len(spec.checks) + 2)
 
 
 _RUNNING: set[int] = set()  # grading processes of this CLI process now running (grade validate runs several)
 _RUNNING_LOCK = threading.Lock()
 
 
-def _run_grading_process(spec: ExerciseSpec, root: Path, deadline: float, started: float, debug: bool) -> ExerciseResult:
-    isolation.become_subreaper()  # whatever a grading leaves behind comes back here, and is ended
+def grading_env() -> dict[str, str]:
+    """The environment of a grading process: no pytest plugins of the machine's, the grader importable."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # a third-party plugin must not reorder or alter checks
     package_parent = str(Path(__file__).resolve().parents[2])
     env["PYTHONPATH"] = os.pathsep.join(p for p in (package_parent, env.get("PYTHONPATH")) if p)
+    return env
+
+
+def start(command: list[str], **popen: Any) -> subprocess.Popen[bytes]:
+    """Start a grading process (one-off or warm) in a session of its own, known as running: a sweep for
+    leftovers in another thread never takes it for one."""
+    isolation.become_subreaper()  # whatever a grading leaves behind comes back here, and is ended
+    with _RUNNING_LOCK:
+        proc = subprocess.Popen([sys.executable, "-m", *command], env=grading_env(), start_new_session=True, **popen)
+        _RUNNING.add(proc.pid)
+    return proc
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    """Kill a grading process, everything in its session, and whatever it left: its workers' cgroups
+    and the orphans handed back to this process."""
+    _kill(proc)
+    isolation.end_groups(proc.pid)
+    with _RUNNING_LOCK:
+        _RUNNING.discard(proc.pid)
+        # Leftovers of a grading run are in sessions of their own (the grading process's, a worker's);
+        # children this process started itself in its own session are not touched.
+        isolation.end_orphans(keep=frozenset(_RUNNING), foreign_only=True)
+
+
+def _run_grading_process(spec: ExerciseSpec, root: Path, deadline: float, started: float, debug: bool) -> ExerciseResult:
     log_path = root / "grading.log"
     with open(log_path, "wb") as log:
-        with _RUNNING_LOCK:  # so that a sweep in another thread never takes it for a leftover
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "grader.runner.grading", str(root / "job.json")],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=root,
-                start_new_session=True,
-            )
-            _RUNNING.add(proc.pid)
+        proc = start(["grader.runner.grading", str(root / "job.json")],
+                     stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, cwd=root)
         try:
             proc.wait(timeout=deadline)
         except subprocess.TimeoutExpired:
-            return error_result(spec, f"Grading took longer than {deadline:g} seconds in total and was stopped. "
-                                "Look for code that runs far longer than the exercise needs.", started)
+            return error_result(spec, took_too_long(deadline), started)
         finally:
-            _kill(proc)
-            isolation.end_groups(proc.pid)
-            with _RUNNING_LOCK:
-                _RUNNING.discard(proc.pid)
-                # Leftovers of a grading run are in sessions of their own (the grading process's, a
-                # worker's); children this process started itself in its own session are not touched.
-                isolation.end_orphans(keep=frozenset(_RUNNING), foreign_only=True)
+            stop(proc)
+    return read_result(spec, root, proc.returncode, started, debug)
+
+
+def took_too_long(deadline: float) -> str:
+    return (f"Grading took longer than {deadline:g} seconds in total and was stopped. "
+            "Look for code that runs far longer than the exercise needs.")
+
+
+def read_result(spec: ExerciseSpec, root: Path, returncode: int | None, started: float, debug: bool) -> ExerciseResult:
+    """The result a grading process wrote in `root`, or one saying the grader failed (never a traceback)."""
     result_file = root / "result.json"
     try:
         return ExerciseResult.model_validate_json(result_file.read_text())
     except (OSError, ValidationError) as exc:
-        log_tail = log_path.read_text(errors="replace")[-3000:]
-        message = (f"The grader itself failed (exit code {proc.returncode}) before it could report a result. "
+        try:
+            log_tail = (root / "grading.log").read_text(errors="replace")[-3000:]
+        except OSError:
+            log_tail = ""
+        message = (f"The grader itself failed (exit code {returncode}) before it could report a result. "
                    "This is not a problem with your code; tell your instructor.")
         if debug:
             message += f"\n\n{type(exc).__name__}: {exc}\n{log_tail}"

@@ -149,8 +149,9 @@ class Side:
             if outcome.status == "ok" and self._cache_dir is not None:
                 self._cache_dir.mkdir(parents=True, exist_ok=True)
                 target = self._cache_dir / f"{self._cache_key(where, name, kwargs)}.pt"
-                shutil.copyfile(work / job.result_name, target.with_suffix(".tmp"))
-                os.replace(target.with_suffix(".tmp"), target)
+                tmp = target.with_suffix(f".{os.getpid()}.tmp")  # several gradings may cache one answer at once
+                shutil.copyfile(work / job.result_name, tmp)
+                os.replace(tmp, target)
         finally:
             shutil.rmtree(work, ignore_errors=True)
         return outcome

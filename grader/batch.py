@@ -1,0 +1,455 @@
+"""`grade batch DIR`: a whole class at once. DIR holds one folder per student (the folder's name is
+the student's id), each with that student's files in any layout `grade all` reads.
+
+Each (student, exercise) is a task. Code exercises go to warm grading processes
+(`grader.runner.pool`), one per worker, which import torch and the grader once; quizzes are graded
+here. Every result is appended to a journal (`grades.records.jsonl` beside `grades.csv`) the moment it
+is known, so an interrupted batch loses nothing and `--resume` grades only what is missing. The
+gradebook, the class statistics and the per-student reports are views of the journal; `grade merge`
+builds them from the journals of several shards.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import queue
+import select
+import subprocess
+import tempfile
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from grader.results import CourseResult, ExerciseResult
+from grader.runner import launch
+from grader.spec import ExerciseSpec
+from grader.submissions import GradingOptions, find_submission, grade_exercise
+
+WARM_START_S = 180.0  # how long a warm grading process may take to import torch and the rest
+
+
+class BatchError(click.ClickException):
+    """A batch cannot start (a journal from another run, no students): what is wrong and what to do."""
+
+
+class BatchInterrupted(click.ClickException):
+    """Ctrl-C: what was graded is kept; the message says how to go on."""
+
+    exit_code = 130
+
+
+@dataclass
+class Task:
+    student: str
+    spec: ExerciseSpec
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.student, self.spec.name
+
+
+# ----------------------------------------------------------------------------- students and shards
+
+
+def find_students(root: Path) -> list[str]:
+    """Every student folder in `root` (hidden folders and loose files skipped), sorted."""
+    return sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """`I/N` (1 <= I <= N) into (I, N)."""
+    try:
+        i, n = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not I/N (for example 2/8)") from None
+    if not 1 <= i <= n:
+        raise click.BadParameter(f"{text!r}: I must be between 1 and N")
+    return i, n
+
+
+def in_shard(student: str, shard: tuple[int, int]) -> bool:
+    """Whether `student` belongs to shard I of N: decided by the id alone (a stable hash), so every
+    machine agrees without talking to the others, and a student added later moves nobody."""
+    i, n = shard
+    return int(hashlib.sha256(student.encode()).hexdigest(), 16) % n == i - 1
+
+
+# ----------------------------------------------------------------------------- the journal
+
+
+@dataclass
+class Record:
+    student: str
+    result: ExerciseResult
+
+    def to_line(self) -> str:
+        return json.dumps({"student": self.student, "result": json.loads(self.result.model_dump_json())}) + "\n"
+
+
+class Journal:
+    """Append-only: one line per (student, exercise) result, flushed and synced as it is written."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def path_for(out: Path) -> Path:
+        return out.with_name(out.stem + ".records.jsonl")
+
+    def read(self) -> list[Record]:
+        """Every complete record (a line cut short by a kill is dropped, and cut off the file, so the
+        next record starts on a line of its own)."""
+        if not self.path.exists():
+            return []
+        data = self.path.read_bytes()
+        complete = data[: data.rfind(b"\n") + 1]
+        if len(complete) != len(data):
+            with open(self.path, "r+b") as f:
+                f.truncate(len(complete))
+        records = []
+        for number, line in enumerate(complete.decode("utf-8", "replace").splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                raw = json.loads(line)
+                records.append(Record(student=str(raw["student"]), result=ExerciseResult.model_validate(raw["result"])))
+            except (ValueError, KeyError, TypeError) as exc:
+                raise BatchError(f"{self.path}:{number}: not a result record ({type(exc).__name__}). "
+                                 "Was the file edited by hand? Remove that line and run again.") from None
+        return records
+
+    def replace_with(self, records: list[Record]) -> None:
+        """Write `records` as the whole journal, atomically (`grade merge`)."""
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        tmp.write_text("".join(r.to_line() for r in records), encoding="utf-8")
+        os.replace(tmp, self.path)
+
+    def append(self, record: Record) -> None:
+        line = record.to_line().encode()
+        with self._lock, open(self.path, "ab") as f:
+            f.write(line)
+            f.flush()
+            os.fsync(f.fileno())
+
+
+def latest(records: list[Record]) -> dict[tuple[str, str], Record]:
+    """One record per (student, exercise): the last one written wins (a regrade appended later)."""
+    return {(r.student, r.result.exercise): r for r in records}
+
+
+# ----------------------------------------------------------------------------- warm grading processes
+
+
+class WarmGrader:
+    """One warm grading process (`grader.runner.pool`) and the pipe its answers come back on."""
+
+    def __init__(self, log_dir: Path, number: int):
+        reply_r, reply_w = os.pipe()
+        self._log = open(log_dir / f"warm-{number}.log", "wb")
+        try:
+            self.proc = launch.start(["grader.runner.pool", str(reply_w)], stdin=subprocess.PIPE, stdout=self._log,
+                                     stderr=subprocess.STDOUT, pass_fds=(reply_w,), cwd=log_dir)
+        finally:
+            os.close(reply_w)
+        self._replies = reply_r
+        self._buffer = b""
+        self._stopped = False
+
+    def grade(self, job_path: Path, deadline: float) -> int | None:
+        """Send one job; its exit code, or None if no answer came within `deadline` seconds (the
+        process is then stopped: the caller starts another)."""
+        try:
+            assert self.proc.stdin is not None
+            self.proc.stdin.write(f"{job_path}\n".encode())
+            self.proc.stdin.flush()
+        except OSError:
+            return None
+        line = self._read_line(deadline)
+        if line is None or not line.startswith("done "):
+            return None
+        return int(line.split()[1])
+
+    def _read_line(self, timeout: float) -> str | None:
+        end = time.monotonic() + timeout
+        while b"\n" not in self._buffer:
+            left = end - time.monotonic()
+            if left <= 0 or not select.select([self._replies], [], [], left)[0]:
+                return None
+            chunk = os.read(self._replies, 4096)
+            if not chunk:
+                return None  # the process died
+            self._buffer += chunk
+        line, self._buffer = self._buffer.split(b"\n", 1)
+        return line.decode()
+
+    def stop(self) -> None:
+        if self._stopped:
+            return
+        self._stopped = True
+        try:
+            if self.proc.stdin is not None:
+                self.proc.stdin.close()
+        except OSError:
+            pass
+        launch.stop(self.proc)
+        os.close(self._replies)
+        self._log.close()
+
+
+# ----------------------------------------------------------------------------- running a batch
+
+
+@dataclass
+class BatchRun:
+    """What `run_batch` needs besides the tasks."""
+
+    root: Path
+    options: GradingOptions
+    workers: int
+    journal: Journal
+    on_result: Callable[[Record], None] = lambda record: None
+    stop: threading.Event = field(default_factory=threading.Event)
+    warm: set[WarmGrader] = field(default_factory=set)  # running now, for `halt`
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def halt(self) -> None:
+        """Stop at once (Ctrl-C): no new task starts, and the warm processes are ended, so a task under
+        way ends too (unrecorded)."""
+        self.stop.set()
+        with self.lock:
+            for warm in list(self.warm):
+                warm.stop()
+
+
+def run_batch(tasks: list[Task], run: BatchRun) -> None:
+    """Grade every task with `run.workers` workers; each result goes to the journal as it comes. A
+    submission that crashes, hangs or runs out of memory costs only its own result. Setting `run.stop`
+    (Ctrl-C) ends the warm processes; what was not finished is not recorded."""
+    pending: queue.SimpleQueue[Task | None] = queue.SimpleQueue()
+    for task in tasks:
+        pending.put(task)
+    workers = max(1, min(run.workers, len(tasks)))
+    for _ in range(workers):
+        pending.put(None)
+    errors: list[BaseException] = []
+    with tempfile.TemporaryDirectory(prefix="torchgrade-batch-") as logs:
+        threads = [threading.Thread(target=_work, args=(pending, run, Path(logs), n, errors), daemon=True)
+                   for n in range(workers)]
+        for thread in threads:
+            thread.start()
+        try:
+            for thread in threads:
+                while thread.is_alive():
+                    thread.join(0.2)  # short waits, so Ctrl-C reaches the main thread
+        except KeyboardInterrupt:
+            run.halt()
+            for thread in threads:
+                thread.join()
+            raise
+    if errors:
+        raise errors[0]
+
+
+def _work(pending: queue.SimpleQueue[Task | None], run: BatchRun, logs: Path, number: int,
+          errors: list[BaseException]) -> None:
+    warm: WarmGrader | None = None
+    try:
+        while (task := pending.get()) is not None and not run.stop.is_set():
+            submission = find_submission(task.spec, run.root / task.student)
+            if task.spec.kind == "quiz":
+                options = GradingOptions(**{**run.options.__dict__, "student": task.student})
+                result = grade_exercise(task.spec, submission, options)
+            else:
+                if warm is None:
+                    with run.lock:
+                        if run.stop.is_set():
+                            break
+                        warm = WarmGrader(logs, number)
+                        run.warm.add(warm)
+                result, healthy = _grade_warm(warm, task.spec, submission, run.options)
+                if not healthy:
+                    warm.stop()
+                    with run.lock:
+                        run.warm.discard(warm)
+                    warm = None
+            if run.stop.is_set():
+                break  # a result cut short by Ctrl-C is not the submission's: not recorded
+            record = Record(task.student, result)
+            run.journal.append(record)
+            run.on_result(record)
+    except BaseException as exc:  # noqa: BLE001 - handed to the main thread, which reports it
+        errors.append(exc)
+        run.stop.set()
+    finally:
+        if warm is not None:
+            warm.stop()
+            with run.lock:
+                run.warm.discard(warm)
+
+
+def _grade_warm(warm: WarmGrader, spec: ExerciseSpec, submission: Path, options: GradingOptions) -> tuple[ExerciseResult, bool]:
+    """One code exercise in a warm process, staged as `grade exercise` stages it. Returns the result and
+    whether the process can take the next job."""
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="torchgrade-") as scratch:
+        root = Path(scratch)
+        staged = launch.write_job(spec, submission, root, time_s=options.time_s, memory_mb=options.memory_mb,
+                                  processes=options.processes, use_cache=options.use_cache, debug=options.debug)
+        if isinstance(staged, str):
+            return launch.error_result(spec, staged, started), True
+        code = warm.grade(root / "job.json", staged)
+        if code is None:
+            return launch.error_result(spec, launch.took_too_long(staged), started), False
+        return launch.read_result(spec, root, code, started, options.debug), True
+
+
+# ----------------------------------------------------------------------------- gradebook and statistics
+
+
+def gradebook(records: list[Record], exercises: list[str]) -> list[dict[str, Any]]:
+    """One row per student: points per exercise (empty where not graded), total and maximum."""
+    by_student: dict[str, dict[str, ExerciseResult]] = {}
+    for (student, exercise), record in sorted(latest(records).items()):
+        by_student.setdefault(student, {})[exercise] = record.result
+    rows = []
+    for student, results in by_student.items():
+        row: dict[str, Any] = {"student": student}
+        for name in exercises:
+            row[name] = results[name].score if name in results else None
+        counted = [results[name] for name in exercises if name in results]
+        row["total"] = round(sum(r.score for r in counted), 6)
+        row["max"] = round(sum(r.max_score for r in counted), 6)
+        rows.append(row)
+    return rows
+
+
+def statistics(records: list[Record], top: int = 3) -> list[dict[str, Any]]:
+    """Per exercise and check: how many were graded, the pass rate, and the most common reasons for
+    failing (the first line of the message, so the same mistake groups together)."""
+    checks: dict[tuple[str, str], dict[str, Any]] = {}
+    for record in latest(records).values():
+        for check in record.result.checks:
+            entry = checks.setdefault((record.result.exercise, check.id), {
+                "exercise": record.result.exercise, "check": check.id, "title": check.title,
+                "graded": 0, "passed": 0, "skipped": 0, "failures": Counter()})
+            if check.status == "skipped":
+                entry["skipped"] += 1
+                continue
+            entry["graded"] += 1
+            if check.status == "passed":
+                entry["passed"] += 1
+            elif not record.result.message:  # a whole submission that could not run is counted once, per exercise
+                entry["failures"][_first_line(check.message) or check.status] += 1
+    out = []
+    for (_, _), entry in sorted(checks.items()):
+        failures = entry.pop("failures")
+        entry["pass_rate"] = round(entry["passed"] / entry["graded"], 4) if entry["graded"] else None
+        entry["common_failures"] = [{"message": m, "count": c} for m, c in failures.most_common(top)]
+        out.append(entry)
+    return out
+
+
+def _first_line(message: str) -> str:
+    line = next((part.strip() for part in message.splitlines() if part.strip()), "")
+    return line if len(line) <= 160 else line[:157] + "..."
+
+
+def write_gradebook(out: Path, records: list[Record], exercises: list[str]) -> None:
+    """`grades.csv` (one row per student) or `grades.json` (rows, exercises and class statistics)."""
+    rows = gradebook(records, exercises)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    if out.suffix.lower() == ".json":
+        tmp.write_text(json.dumps({"exercises": exercises, "students": rows,
+                                   "statistics": statistics(records)}, indent=2) + "\n")
+    else:
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=["student", *exercises, "total", "max"], lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: ("" if v is None else f"{v:g}" if isinstance(v, float) else v) for k, v in row.items()})
+        tmp.write_text(buffer.getvalue())
+    os.replace(tmp, out)
+
+
+def write_reports(folder: Path, records: list[Record], fmt: str, glossary: Any) -> int:
+    """One feedback report per student (`STUDENT.md` or `.html`): every exercise of theirs, as `grade
+    all` shows it."""
+    from grader.render import render_result
+
+    folder.mkdir(parents=True, exist_ok=True)
+    by_student: dict[str, list[ExerciseResult]] = {}
+    for (student, _), record in sorted(latest(records).items()):
+        by_student.setdefault(student, []).append(record.result)
+    suffix = ".html" if fmt == "html" else ".md"
+    for student, results in by_student.items():
+        text = render_result(CourseResult.from_results(results), fmt, glossary, color=False)
+        (folder / f"{student}{suffix}").write_text(text, encoding="utf-8")
+    return len(by_student)
+
+
+def summary(records: list[Record], exercises: list[str], graded_now: int | None = None,
+            seconds: float = 0.0) -> dict[str, Any]:
+    """What the end-of-batch summary shows (`render_batch_summary`)."""
+    kept = latest(records)
+    stats = statistics(records)
+    out = []
+    for name in exercises:
+        results = [r.result for (_, exercise), r in kept.items() if exercise == name]
+        if not results:
+            continue
+        not_run = Counter(_first_line(r.message) for r in results if r.message)
+        out.append({"name": name, "count": len(results), "passed": sum(r.passed for r in results),
+                    "mean": sum(r.score for r in results) / len(results), "max": max(r.max_score for r in results),
+                    "checks": [s for s in stats if s["exercise"] == name],
+                    "not_run": [{"message": m, "count": c} for m, c in not_run.most_common(3)],
+                    "not_run_count": sum(not_run.values())})
+    return {"students": len({student for student, _ in kept}), "results": len(kept), "graded_now": graded_now,
+            "seconds": seconds, "exercises": out}
+
+
+class Display:
+    """Progress on stderr: a bar with counts and the time left on a terminal, one plain line per result
+    when piped (a CI log, a Slurm output file)."""
+
+    def __init__(self, total: int, interactive: bool):
+        self.total, self.done = total, 0
+        self._bar = None
+        if interactive and total:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self._bar = Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                                 TextColumn("{task.description}"), console=_stderr_console(), transient=True)
+            self._task = self._bar.add_task("", total=total)
+            self._bar.start()
+        self._lock = threading.Lock()
+
+    def record(self, record: Record) -> None:
+        with self._lock:
+            self.done += 1
+            r = record.result
+            line = f"{record.student} {r.exercise} {r.score:g}/{r.max_score:g} {r.status}"
+            if self._bar is not None:
+                self._bar.update(self._task, advance=1, description=line)
+            else:
+                click.echo(f"[{self.done}/{self.total}] {line} ({r.duration:.1f} s)", err=True)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+
+def _stderr_console() -> Any:
+    from rich.console import Console
+
+    return Console(stderr=True)

@@ -1,0 +1,89 @@
+"""A warm grading process for `grade batch`: `python -m grader.runner.pool REPLY_FD`.
+
+A one-off grading process spends seconds importing torch, pytest and the grader before its first
+check. This one pays that once: it imports torch, forks its sandbox zygote (before any job, and
+before pytest, so no check, reference or test framework ever enters a worker's memory), imports the
+rest, freezes its heap, and then grades one job at a time in a forked child running the same
+`grading.run_job` as a one-off process. Jobs arrive as lines on stdin (a job file's path); each
+answer is a line on REPLY_FD: "done EXIT_CODE".
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import sys
+import time
+
+# What every exercise's grading imports: paid once here, inherited by every job's child.
+WARM_MODULES = ["pytest", "_pytest.python", "_pytest.runner", "_pytest.fixtures", "grader.runner.plugin",
+                "grader.runner.sides", "grader.render", "grader.results", "grader.checks"]
+
+
+def serve(reply_fd: int) -> int:
+    os.environ["PYTORCH_NVML_BASED_CUDA_CHECK"] = "1"  # a CUDA query must not initialise CUDA before forks
+    sys.dont_write_bytecode = True
+
+    import importlib
+
+    import torch  # noqa: F401 - imported once here; the zygote, every job and every worker inherit it
+
+    from grader.runner import isolation
+    from grader.runner.sandbox import ALWAYS_PRELOAD, PRELOAD_IF_IMPORTED, Sandbox
+
+    isolation.become_subreaper()
+    # Only torch and the sandbox are in memory here: every worker is forked from this zygote.
+    sandbox = Sandbox(preload=ALWAYS_PRELOAD + sorted(PRELOAD_IF_IMPORTED))
+    from grader.runner import grading
+
+    for name in WARM_MODULES + ALWAYS_PRELOAD + sorted(PRELOAD_IF_IMPORTED):  # checks import torchvision too
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass  # an optional module missing here is missing for the checks too, and reported there
+    grading.warm_up_pytest()
+    torch.set_num_threads(1)  # workers of a batch share the machine's cores; a job's own threads would fight
+    gc.collect()
+    gc.freeze()  # each job's child then skips walking the inherited heap in pytest's gc.collect() calls
+    replies = os.fdopen(reply_fd, "w", buffering=1)
+    for line in sys.stdin:
+        job_path = line.strip()
+        if not job_path:
+            continue
+        started = time.monotonic()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            code = 70
+            try:
+                replies.close()
+                _log_to(os.path.join(os.path.dirname(job_path), "grading.log"))
+                code = grading.run_job(job_path, sandbox, started)
+            except BaseException:  # noqa: BLE001 - reported through the missing result and the log
+                import traceback
+
+                traceback.print_exc()
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        isolation.end_orphans(keep=frozenset({sandbox.pid}))
+        replies.write(f"done {os.waitstatus_to_exitcode(status)}\n")
+    sandbox.close()
+    return 0
+
+
+def _log_to(path: str) -> None:
+    """The job's own log, as a one-off grading process writes it: pytest's output, any failure."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+
+
+if __name__ == "__main__":
+    code = serve(int(sys.argv[1]))
+    sys.stdout.flush()
+    os._exit(code)
