@@ -398,6 +398,17 @@ def write_reports(folder: Path, records: list[Record], fmt: str, glossary: Any) 
     return len(by_student)
 
 
+def finish(records: list[Record], exercises: list[str], out: Path, reports: Path | None, report_format: str,
+           glossary: Any, graded_now: int | None, seconds: float, color: bool) -> str:
+    """The end of a batch (or a merge): the gradebook, the reports if asked, and the class summary's text."""
+    from grader.render import render_batch_summary
+
+    write_gradebook(out, records, exercises)
+    if reports is not None:
+        write_reports(reports, records, "html" if report_format == "html" else "markdown", glossary)
+    return render_batch_summary(summary(records, exercises, graded_now, seconds), color)
+
+
 def summary(records: list[Record], exercises: list[str], graded_now: int | None = None,
             seconds: float = 0.0) -> dict[str, Any]:
     """What the end-of-batch summary shows (`render_batch_summary`)."""

@@ -293,17 +293,15 @@ def _gradebook(ctx: click.Context, records: list, exercises: list[str], out: Pat
                report_format: str, graded_now: int | None = None, seconds: float = 0.0) -> None:
     """Write the gradebook (and the reports) from the journal's records; print the class summary."""
     from grader import batch as b
-    from grader.render import render_batch_summary, use_color
+    from grader.render import use_color
 
-    b.write_gradebook(out, records, exercises)
-    if reports is not None:
-        try:
-            glossary = _course(ctx).glossary
-        except (SpecError, click.ClickException):
-            glossary = None
-        b.write_reports(reports, records, "html" if report_format == "html" else "markdown", glossary)
-    click.echo(render_batch_summary(b.summary(records, exercises, graded_now, seconds), use_color(sys.stdout.isatty())),
-               nl=False)
+    try:
+        glossary = _course(ctx).glossary if reports is not None else None
+    except (SpecError, click.ClickException):
+        glossary = None
+    summary = b.finish(records, exercises, out, reports, report_format, glossary, graded_now, seconds,
+                       use_color(sys.stdout.isatty()))
+    click.echo(summary, nl=False)
     click.echo(f"Gradebook written to {out}{f', reports to {reports}' if reports else ''}.", err=True)
 
 
