@@ -163,6 +163,11 @@ class ProcessGroup:
         entered = [_write(p / "cgroup.procs", str(os.getpid())) for p in self._paths()]
         return self.path is not None and entered[0]
 
+    def set_max(self, max_processes: int) -> None:
+        """Change the group's process limit (a worker made before its job learns the job's limit)."""
+        if self.path is not None:
+            _write(self.path / "pids.max", str(max_processes))
+
     def refusals(self) -> int:
         """How many times the group's limit refused a new process (cgroup `pids.events`, "max N")."""
         return _event(self.path, "pids.events", "max")
@@ -290,9 +295,10 @@ def _remove(path: Path) -> None:
             time.sleep(0.01)
 
 
-def limit_processes(group: ProcessGroup, max_processes: int) -> str:
-    """In the worker: enter the cgroup, else cap RLIMIT_NPROC above what this user runs already."""
-    if group.enter():
+def limit_processes(in_group: bool, max_processes: int) -> str:
+    """In the worker, in its cgroup (`ProcessGroup.enter`) or else capping RLIMIT_NPROC above what this
+    user runs already: what limits its processes."""
+    if in_group:
         return f"at most {max_processes} (cgroup pids.max)"
     if os.geteuid() == 0:
         return "not limited (root without a writable cgroup; RLIMIT_NPROC does not bind root)"

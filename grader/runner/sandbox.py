@@ -1,10 +1,11 @@
 """Runs the student's code in forked workers, never in the process that judges.
 
 The grading process imports torch (no torch op yet) and forks a *zygote* that preloads the heavy
-modules, freezes its heap and then only forks: one worker per probe. A worker applies limits,
-imports the student's module, runs one probe and writes plain data with `torch.save`; the
-grading process reads it back with `torch.load(weights_only=True)`, size-capped, so nothing the
-student's process does can run code in the judge. CUDA is never initialised in the zygote.
+modules, freezes its heap and then only forks: one worker per probe, forked ahead of its probe and
+waiting in its cgroup and namespaces (`_Spare`). A worker applies limits, imports the student's
+module, runs one probe and writes plain data with `torch.save`; the grading process reads it back
+with `torch.load(weights_only=True)`, size-capped, so nothing the student's process does can run
+code in the judge. CUDA is never initialised in the zygote.
 """
 
 from __future__ import annotations
@@ -188,11 +189,12 @@ def _zygote_main(req_fd: int, resp_fd: int, preload: list[str]) -> None:
     _SUBREAPER = isolation.become_subreaper()
     requests = os.fdopen(req_fd, "rb", buffering=0)
     responses = os.fdopen(resp_fd, "wb", buffering=0)
+    private = (req_fd, resp_fd)
     # The first job (the import check) needs only torch: answer it before preloading, so the grading
     # process starts pytest while the heavy modules load here.
     first = _receive(requests)
     if first is not None:
-        _send(responses, _run_one(ProbeJob(**first), (req_fd, resp_fd)))
+        _answer(responses, ProbeJob(**first), None, private)
     for name in preload:
         try:
             importlib.import_module(name)
@@ -200,77 +202,149 @@ def _zygote_main(req_fd: int, resp_fd: int, preload: list[str]) -> None:
             pass
     gc.collect()
     gc.freeze()  # forked workers then skip walking the inherited heap (~420 ms -> ~30 ms a fork)
+    # From here on the next worker is forked ahead, while the judge looks at the last result.
+    spare = _Spare(private) if first is not None else None
     while first is not None and (message := _receive(requests)) is not None:
-        _send(responses, _run_one(ProbeJob(**message), (req_fd, resp_fd)))
+        _answer(responses, ProbeJob(**message), spare, private)
+        spare = _Spare(private)
+    if spare is not None:
+        spare.discard()
 
 
-def _run_one(job: ProbeJob, private_fds: tuple[int, ...]) -> dict[str, Any]:
-    vsize = _virtual_size()
-    # A CUDA probe's address space cannot be capped (CUDA maps ~17 GiB of it), so a memory cgroup bounds
-    # what it uses instead: the allowance plus room for the CUDA libraries it loads.
-    memory = (job.memory_mb + CUDA_RUNTIME_MB) * 1024 * 1024 if job.cuda else None
-    group = isolation.ProcessGroup.make(isolation.group_name(os.getppid(), next(_WORKER_NUMBERS)), job.processes, memory)
-    report_r, report_w = os.pipe()  # the worker says what isolation it got, before any student code runs
-    start = time.monotonic()
-    pid = os.fork()
-    if pid == 0:
-        code = 70
+def _answer(responses: Any, job: ProbeJob, spare: _Spare | None, private: tuple[int, ...]) -> None:
+    """Run `job` in the spare worker (or a fresh one, if it does not fit), answer, then clean up."""
+    if spare is None or not spare.fits(job):
+        if spare is not None:
+            spare.discard()
+        spare = _Spare(private, cuda=job.cuda, memory_mb=job.memory_mb)
+    reply, clean_up = spare.run(job)
+    _send(responses, reply)
+    clean_up()
+
+
+class _Spare:
+    """A worker forked before its job: already in its cgroup and its namespaces, waiting on a pipe. A
+    probe then waits neither for fork() (about 12 ms from this zygote) nor for entering a cgroup and
+    namespaces (about 7 ms); and once the worker says it has written its result, the answer goes out
+    before its exit is torn down (about 11 ms), the clean-up after."""
+
+    def __init__(self, private: tuple[int, ...], cuda: bool = False, memory_mb: int = 0):
+        self.cuda, self.memory_mb = cuda, memory_mb
+        vsize = _virtual_size()
+        # A CUDA probe's address space cannot be capped (CUDA maps ~17 GiB of it), so a memory cgroup
+        # bounds what it uses instead: the allowance plus room for the CUDA libraries it loads.
+        memory = (memory_mb + CUDA_RUNTIME_MB) * 1024 * 1024 if cuda else None
+        self.group = isolation.ProcessGroup.make(isolation.group_name(os.getppid(), next(_WORKER_NUMBERS)), 64, memory)
+        job_r, self.job_w = os.pipe()
+        self.report_r, report_w = os.pipe()  # the worker says what isolation it got, before any student code
+        self.done_r, done_w = os.pipe()  # and when its result is written
+        pid = os.fork()
+        if pid == 0:
+            code = 70
+            try:
+                for fd in (self.job_w, self.report_r, self.done_r):
+                    os.close(fd)
+                code = _worker_main(job_r, private, vsize, self.group, report_w)
+            except BaseException:  # noqa: BLE001 - a failure of the grader's own set-up, kept for the log
+                traceback.print_exc()
+            finally:
+                for stream in (sys.stdout, sys.stderr):
+                    try:
+                        stream.flush()
+                    except Exception:  # noqa: BLE001
+                        pass
+                if code == 0:
+                    try:
+                        os.write(done_w, b"d")
+                    except OSError:
+                        pass  # the student's code closed it: the exit says the same, a little later
+                os._exit(code)
+        for fd in (job_r, report_w, done_w):
+            os.close(fd)
+        self.pid = pid
+
+    def fits(self, job: ProbeJob) -> bool:
+        return not job.cuda and not self.cuda
+
+    def run(self, job: ProbeJob) -> tuple[dict[str, Any], Callable[[], None]]:
+        """Send the job; the reply, and what to do once it is sent."""
+        self.group.set_max(job.processes)
+        start = time.monotonic()
+        data = json.dumps(job.__dict__).encode()
         try:
-            os.close(report_r)
-            code = _worker_main(job, private_fds, vsize, group, report_w)
-        except BaseException:  # noqa: BLE001 - a failure of the grader's own set-up, kept for the log
-            traceback.print_exc()
-        finally:
-            for stream in (sys.stdout, sys.stderr):
-                try:
-                    stream.flush()
-                except Exception:  # noqa: BLE001
-                    pass
-            os._exit(code)
-    os.close(report_w)
-    reply = None
-    status = _wait(pid, start + job.time_s)
-    if status is None:
-        _kill_group(pid)
-        _, status = os.waitpid(pid, 0)
-        reply = {"status": "timeout", "error": {"kind": "timeout", "limit_s": job.time_s}}
-    duration = time.monotonic() - start
-    # Anything the student's code left running goes too: its process group, everything in its cgroup,
-    # and every orphan handed back to this subreaper (a grandchild that called setsid()).
-    _kill_group(pid)
-    refused, memory_kills = group.refusals(), group.memory_kills()
-    group.end()
-    isolation.end_orphans()
-    facts = _read_report(report_r)
-    if reply is None:
-        reply = _verdict(status, job)
-    if memory_kills and reply["status"] != "ok":  # the kernel ended it at the memory cgroup's limit
-        reply = {"status": "error", "error": {"kind": "memory", "type": "MemoryError", "message": "killed at the memory limit"}}
-    if refused and reply["status"] != "ok":  # say which limit was hit along the way
-        reply["error"] = {**reply.get("error", {}), "processes_refused": refused, "process_limit": job.processes}
-    return {**reply, "duration": duration, "isolation": facts}
+            with os.fdopen(self.job_w, "wb", buffering=0) as jobs:
+                jobs.write(struct.pack("!I", len(data)) + data)
+        except OSError:
+            pass  # the worker is gone already: its exit status says why
+        status, done = _wait(self.pid, start + job.time_s, self.done_r)
+        duration = time.monotonic() - start
+        facts = _read_report(self.report_r)
+        if done:
+            # Its result is on disk; its exit, and the end of anything it left, come after the answer.
+            def finish() -> None:
+                if _wait(self.pid, time.monotonic() + 1.0)[0] is None:
+                    _kill_group(self.pid)
+                    os.waitpid(self.pid, 0)
+                self._end()
+
+            return {"status": "ok", "duration": duration, "isolation": facts}, finish
+        reply = None
+        if status is None:
+            _kill_group(self.pid)
+            _, status = os.waitpid(self.pid, 0)
+            reply = {"status": "timeout", "error": {"kind": "timeout", "limit_s": job.time_s}}
+        refused, memory_kills = self.group.refusals(), self.group.memory_kills()
+        self._end()
+        if reply is None:
+            reply = _verdict(status, job)
+        if memory_kills and reply["status"] != "ok":  # the kernel ended it at the memory cgroup's limit
+            reply = {"status": "error", "error": {"kind": "memory", "type": "MemoryError", "message": "killed at the memory limit"}}
+        if refused and reply["status"] != "ok":  # say which limit was hit along the way
+            reply["error"] = {**reply.get("error", {}), "processes_refused": refused, "process_limit": job.processes}
+        return {**reply, "duration": duration, "isolation": facts}, lambda: None
+
+    def _end(self) -> None:
+        """Anything the student's code left running goes too: its process group, everything in its
+        cgroup, and every orphan handed back to this subreaper (a grandchild that called setsid())."""
+        _kill_group(self.pid)
+        self.group.end()
+        isolation.end_orphans()
+        os.close(self.done_r)
+
+    def discard(self) -> None:
+        """End a spare that will not be used (its job pipe closes: it exits without running anything)."""
+        os.close(self.job_w)  # never sent: `run` closes it otherwise
+        if _wait(self.pid, time.monotonic() + 1.0)[0] is None:
+            _kill_group(self.pid)
+            os.waitpid(self.pid, 0)
+        os.close(self.report_r)
+        self._end()
 
 
-def _wait(pid: int, deadline: float) -> int | None:
-    """The worker's wait status once it exits, or None at the deadline. A pidfd wakes us the moment it
-    exits (Linux); elsewhere, polling with growing pauses."""
+def _wait(pid: int, deadline: float, done_fd: int | None = None) -> tuple[int | None, bool]:
+    """(wait status, False) once the worker exits, (None, True) once it says its result is written
+    (`done_fd` readable), or (None, False) at the deadline. A pidfd wakes us the moment it exits
+    (Linux); elsewhere, polling with growing pauses."""
     try:
         pidfd = os.pidfd_open(pid)
     except (AttributeError, OSError):
         pidfd = None
     delay = 0.0005
+    watched = [fd for fd in (pidfd, done_fd) if fd is not None]
     try:
         while True:
             done, status = os.waitpid(pid, os.WNOHANG)
             if done:
-                return status
+                return status, False
+            if done_fd is not None and select.select([done_fd], [], [], 0)[0]:
+                return None, True
             left = deadline - time.monotonic()
             if left <= 0:
-                return None
+                return None, False
             if pidfd is not None:
-                select.select([pidfd], [], [], left)
+                select.select(watched, [], [], left)
             else:
-                time.sleep(min(delay, left))
+                select.select(watched, [], [], min(delay, left))
                 delay = min(delay * 2, 0.02)
     finally:
         if pidfd is not None:
@@ -320,22 +394,29 @@ def _virtual_size() -> int:
 # ----------------------------------------------------------------------------- worker
 
 
-def _worker_main(job: ProbeJob, private_fds: tuple[int, ...], vsize: int, group: isolation.ProcessGroup,
+def _worker_main(job_fd: int, private_fds: tuple[int, ...], vsize: int, group: isolation.ProcessGroup,
                  report_fd: int) -> int:
-    facts = isolation.Isolation(processes=isolation.limit_processes(group, job.processes))
+    in_group = group.enter()
+    facts = isolation.Isolation()
+    mounts = isolation.enter_namespaces(facts)
+    for fd in private_fds:
+        os.close(fd)
+    os.setsid()
+    with os.fdopen(job_fd, "rb", buffering=0) as jobs:  # ready before the job: here it arrives
+        message = _receive(jobs)
+    if message is None:
+        return 71  # discarded unused
+    job = ProbeJob(**message)
+    facts.processes = isolation.limit_processes(in_group, job.processes)
     if not job.cuda:
         facts.memory = f"at most {job.memory_mb} MiB more than PyTorch itself (RLIMIT_AS)"
     elif group.memory is not None:
         facts.memory = f"at most {job.memory_mb + CUDA_RUNTIME_MB} MiB of host memory (a memory cgroup)"
     else:
         facts.memory = "host memory not limited (no memory cgroup could be made; CUDA rules out RLIMIT_AS)"
-    mounts = isolation.enter_namespaces(facts)
     facts.leftovers = "killed: " + ", ".join(
         ["its cgroup"] * (group.path is not None) + ["orphans handed to the grader (subreaper)"] * _SUBREAPER
         + ["its process group"])
-    for fd in private_fds:
-        os.close(fd)
-    os.setsid()
     work = Path(job.work_dir)
     os.chdir(work)
     _redirect_output(work / OUTPUT_FILE)
