@@ -33,3 +33,22 @@ def test_cpu_probes_see_no_gpu_and_cuda_probes_keep_them(tmp_path, monkeypatch):
         sandbox.close()
     assert seen[False] == {"cuda_visible_devices": "", "address_space_limited": True}
     assert seen[True] == {"cuda_visible_devices": "3", "address_space_limited": False}
+
+
+def test_the_graders_processes_are_named(tmp_path):
+    """`ps -o comm` tells a worker (tg-worker) from the zygote it was forked from (tg-zygote)."""
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "student.py").write_text("VALUE = 1\n")
+    work = tmp_path / "work"
+    work.mkdir()
+    sandbox = Sandbox(preload=[])
+    try:
+        job = ProbeJob(code_dir=str(code), module="student", probe_file=PROBES, probe_name="process_names",
+                       kwargs={}, time_s=20, memory_mb=512, work_dir=str(work), cuda=False)
+        outcome = sandbox.run(job)
+    finally:
+        sandbox.close()
+    assert outcome.status == "ok", outcome
+    if Path("/proc/self/comm").exists():
+        assert outcome.value == ["tg-worker", "tg-zygote"]

@@ -25,8 +25,10 @@ def main(job_path: str) -> int:
 
     import torch  # noqa: F401 - imported once here; the zygote and every worker inherit it
 
+    from grader.runner import isolation
     from grader.runner.sandbox import Sandbox
 
+    isolation.name_process("tg-grading")
     # The zygote is forked before the job (where the checks and the reference solution live) is in
     # memory, and long before pytest loads the checks: a worker scanning its heap finds none of them.
     sandbox = Sandbox(preload=json.loads(Path(job_path).read_text())["preload"])

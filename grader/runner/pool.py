@@ -32,6 +32,7 @@ def serve(reply_fd: int) -> int:
     from grader.runner.sandbox import ALWAYS_PRELOAD, PRELOAD_IF_IMPORTED, Sandbox
 
     isolation.become_subreaper()
+    isolation.name_process("tg-pool")
     # Only torch and the sandbox are in memory here: every worker is forked from this zygote.
     sandbox = Sandbox(preload=ALWAYS_PRELOAD + sorted(PRELOAD_IF_IMPORTED))
     from grader.runner import grading
@@ -58,6 +59,7 @@ def serve(reply_fd: int) -> int:
             code = 70
             try:
                 replies.close()
+                isolation.name_process("tg-grading")
                 _log_to(os.path.join(os.path.dirname(job_path), "grading.log"))
                 code = grading.run_job(job_path, sandbox, started)
             except BaseException:  # noqa: BLE001 - reported through the missing result and the log

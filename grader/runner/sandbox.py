@@ -187,6 +187,7 @@ def _zygote_main(req_fd: int, resp_fd: int, preload: list[str]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the grading process decides when to stop
     global _SUBREAPER
     _SUBREAPER = isolation.become_subreaper()
+    isolation.name_process("tg-zygote")
     requests = os.fdopen(req_fd, "rb", buffering=0)
     responses = os.fdopen(resp_fd, "wb", buffering=0)
     private = (req_fd, resp_fd)
@@ -244,6 +245,7 @@ class _Spare:
             try:
                 for fd in (self.job_w, self.report_r, self.done_r):
                     os.close(fd)
+                isolation.name_process("tg-worker")
                 code = _worker_main(job_r, private, vsize, self.group, report_w)
             except BaseException:  # noqa: BLE001 - a failure of the grader's own set-up, kept for the log
                 traceback.print_exc()
