@@ -359,6 +359,24 @@ def statistics(records: list[Record], top: int = 3) -> list[dict[str, Any]]:
     return out
 
 
+def error_statistics(records: list[Record], top: int = 5) -> dict[str, Any]:
+    """The errors students' code raised, counted once per student and exercise: those the catalogue of
+    PyTorch errors explained (by entry), and the most common it could not explain yet, the ones worth
+    adding to `grader/explain/catalogue.yaml`."""
+    explained: Counter[str] = Counter()
+    unexplained: Counter[str] = Counter()
+    for record in latest(records).values():
+        raised = {c.exception.summary: c.exception.explained_by for c in record.result.checks if c.exception}
+        for text, entry in raised.items():
+            if entry:
+                explained[entry] += 1
+            else:
+                unexplained[text] += 1
+    return {"explained": [{"entry": e, "count": c} for e, c in explained.most_common(top)],
+            "unexplained": [{"error": e, "count": c} for e, c in unexplained.most_common(top)],
+            "unexplained_total": sum(unexplained.values())}
+
+
 def _first_line(message: str) -> str:
     line = next((part.strip() for part in message.splitlines() if part.strip()), "")
     return line if len(line) <= 160 else line[:157] + "..."
@@ -371,7 +389,8 @@ def write_gradebook(out: Path, records: list[Record], exercises: list[str]) -> N
     tmp = out.with_name(out.name + ".tmp")
     if out.suffix.lower() == ".json":
         tmp.write_text(json.dumps({"exercises": exercises, "students": rows,
-                                   "statistics": statistics(records)}, indent=2) + "\n")
+                                   "statistics": statistics(records), "errors": error_statistics(records)},
+                                  indent=2) + "\n")
     else:
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=["student", *exercises, "total", "max"], lineterminator="\n")
@@ -426,7 +445,7 @@ def summary(records: list[Record], exercises: list[str], graded_now: int | None 
                     "not_run": [{"message": m, "count": c} for m, c in not_run.most_common(3)],
                     "not_run_count": sum(not_run.values())})
     return {"students": len({student for student, _ in kept}), "results": len(kept), "graded_now": graded_now,
-            "seconds": seconds, "exercises": out}
+            "seconds": seconds, "exercises": out, "errors": error_statistics(records)}
 
 
 class Display:

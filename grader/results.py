@@ -21,6 +21,17 @@ class DeviceRun(BaseModel):
     status: CheckStatus
 
 
+class RaisedError(BaseModel):
+    """What the student's code raised in a check, for statistics: which errors students hit, and which
+    of them the catalogue of PyTorch errors (`grader.explain`) could not explain yet."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: str = Field(description="the exception's class name, e.g. RuntimeError")
+    summary: str = Field(description="type and first line of the message, numbers and quoted names replaced")
+    explained_by: str = Field("", description="the catalogue entry that explained it; empty when none did")
+
+
 class CheckResult(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -41,6 +52,7 @@ class CheckResult(BaseModel):
     file: str = Field("", description="the student's file where the problem showed (their line that raised); "
                                       "empty when the check cannot point at a line")
     line: int = Field(0, description="the line in `file`; 0 when not known")
+    exception: RaisedError | None = Field(None, description="what the student's code raised, when it raised")
 
 
 class ExerciseResult(BaseModel):

@@ -16,7 +16,8 @@ import click
 import pytest
 
 from grader import batch as b
-from grader.results import CheckResult, ExerciseResult
+from grader.render import render_batch_summary
+from grader.results import CheckResult, ExerciseResult, RaisedError
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTION = ROOT / "solutions/03-training-loop/train.py"
@@ -89,6 +90,30 @@ def test_gradebook_and_statistics(tmp_path):
     assert data["statistics"][0]["exercise"] == "03-training-loop"
     summary = b.summary(records, ["03-training-loop"])
     assert summary["exercises"][0]["not_run"] == [{"message": "train.py has a syntax error", "count": 1}]
+
+
+def test_errors_students_hit_are_counted_and_the_unexplained_ones_listed(tmp_path):
+    def raised(summary_text: str, entry: str = "") -> ExerciseResult:
+        result = _result("02-forward", ["failed", "failed"])
+        for check in result.checks:  # the same error in both checks counts once for the student
+            check.exception = RaisedError(type=summary_text.split(":")[0], summary=summary_text, explained_by=entry)
+        return result
+
+    shapes = "RuntimeError: mat1 and mat2 shapes cannot be multiplied (NxN and NxN)"
+    records = [b.Record("alice", raised(shapes, "matmul-shapes")), b.Record("bob", raised(shapes, "matmul-shapes")),
+               b.Record("carol", raised("KeyError: '…'")), b.Record("dave", raised("KeyError: '…'")),
+               b.Record("erin", raised("ZeroDivisionError: division by zero")),
+               b.Record("frank", _result("02-forward", ["passed", "passed"]))]
+    errors = b.error_statistics(records)
+    assert errors["explained"] == [{"entry": "matmul-shapes", "count": 2}]
+    assert errors["unexplained"] == [{"error": "KeyError: '…'", "count": 2},
+                                     {"error": "ZeroDivisionError: division by zero", "count": 1}]
+    assert errors["unexplained_total"] == 3
+    text = render_batch_summary(b.summary(records, ["02-forward"]), color=False)
+    assert "2 × matmul-shapes (explained)" in text
+    assert "Not explained yet (3; candidates for grader/explain/catalogue.yaml):" in text and "2 × KeyError: '…'" in text
+    b.write_gradebook(tmp_path / "grades.json", records, ["02-forward"])
+    assert json.loads((tmp_path / "grades.json").read_text())["errors"] == errors
 
 
 # ----------------------------------------------------------------------------- a real class

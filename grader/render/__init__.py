@@ -8,13 +8,14 @@ from __future__ import annotations
 import os
 import re
 import textwrap
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 import jinja2
 
-from grader.results import CheckResult, CourseResult, ExerciseResult
+from grader.results import CheckResult, CourseResult, ExerciseResult, RaisedError
 
 if TYPE_CHECKING:
     from grader.glossary import Glossary
@@ -164,12 +165,41 @@ def check_feedback(result: ExerciseResult, check: CheckResult, glossary: Glossar
     ).strip("\n")
 
 
-def explain_probe_failure(outcome: Any, check_title: str | None, limits: dict[str, Any]) -> str:
+@dataclass
+class Failure:
+    """A run of the student's code that did not finish, in words: the message, and when the catalogue of
+    PyTorch errors knows what was raised, its advice and glossary concepts (`grader.explain`)."""
+
+    message: str
+    what_to_try: str | None = None
+    concepts: list[str] = field(default_factory=list)
+    exception: RaisedError | None = None
+
+
+def explain_failure(outcome: Any, check_title: str | None, limits: dict[str, Any]) -> Failure:
     """Plain words for a run of the student's code that did not finish (raised, exited, hung...)."""
-    return _environment(False).get_template("probe_failure.txt.j2").render(
-        status=outcome.status, error=outcome.error, output=outcome.output_tail.strip(),
-        check=check_title, limits=limits,
+    from grader.explain import explain, summary
+
+    error = outcome.error or {}
+    explained = explain(error)
+    message = _environment(False).get_template("probe_failure.txt.j2").render(
+        status=outcome.status, error=error, output=outcome.output_tail.strip(),
+        check=check_title, limits=limits, explained=explained,
     ).strip()
+    raised = None
+    # Running out of memory and unwritten code (NotImplementedError) have explanations of their own here;
+    # any other exception the catalogue does not know is counted as not explained yet.
+    if error.get("type") and (error.get("kind") == "exception" or explained is not None):
+        raised = RaisedError(type=str(error["type"]), summary=summary(error),
+                             explained_by=explained.id if explained else "")
+    if explained is None:
+        return Failure(message, exception=raised)
+    return Failure(message, explained.what_to_try, explained.concepts, raised)
+
+
+def explain_probe_failure(outcome: Any, check_title: str | None, limits: dict[str, Any]) -> str:
+    """The message alone (`explain_failure`)."""
+    return explain_failure(outcome, check_title, limits).message
 
 
 def render_batch_summary(summary: dict[str, Any], color: bool) -> str:

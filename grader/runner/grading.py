@@ -51,7 +51,7 @@ def run_job(job_path: str, sandbox: Any, started: float) -> int:
 
 
 def _grade(job: dict[str, Any], sandbox: Any, started: float) -> ExerciseResult:
-    from grader.render import explain_probe_failure
+    from grader.render import explain_failure
     from grader.runner import plugin
     from grader.runner.sides import Side
 
@@ -71,13 +71,14 @@ def _grade(job: dict[str, Any], sandbox: Any, started: float) -> ExerciseResult:
 
     loaded = student.try_import()
     if loaded.status != "ok":
-        message = explain_probe_failure(loaded, None, limits)
-        checks = [_check_result(c, "error", message, **plugin.location(loaded)) for c in job["checks"]]
-        return _result(job, checks, started, message, student.isolation)
+        failure = explain_failure(loaded, None, limits)
+        checks = [_check_result(c, "error", failure.message, failure.what_to_try, concepts=failure.concepts,
+                                exception=failure.exception, **plugin.location(loaded)) for c in job["checks"]]
+        return _result(job, checks, started, failure.message, student.isolation)
 
     outcomes = _run_pytest(job, student, reference, limits)
     checks = [_check_result(c, o.status, o.message, o.what_to_try, o.duration, o.devices, o.slowest_probe,
-                            o.file, o.line) for c, o in zip(job["checks"], outcomes)]
+                            o.file, o.line, o.concepts, o.exception) for c, o in zip(job["checks"], outcomes)]
     return _result(job, checks, started, isolation=student.isolation)
 
 
@@ -135,17 +136,20 @@ def warm_up_pytest() -> None:
 
 def _check_result(check: dict[str, Any], status: str, message: str = "", what_to_try: str | None = None,
                   duration: float = 0.0, devices: list[tuple[str, str]] | None = None,
-                  slowest_probe: float = 0.0, file: str = "", line: int = 0) -> CheckResult:
+                  slowest_probe: float = 0.0, file: str = "", line: int = 0, concepts: list[str] | None = None,
+                  exception: Any = None) -> CheckResult:
     failed = status in ("failed", "error")
     return CheckResult(
         id=check["id"], title=check["title"], status=status,  # type: ignore[arg-type]
         points=check["points"] if status == "passed" else 0.0, max_points=check["points"],
-        message=message if status != "passed" else "", concepts=check["concepts"],
+        message=message if status != "passed" else "",
+        # The check's own concepts, then those of the PyTorch error that made it fail (if it was explained).
+        concepts=list(dict.fromkeys(check["concepts"] + (concepts or []) * failed)),
         why_it_matters=check["why_it_matters"] if failed else "",
         what_to_try=(what_to_try or check["what_to_try"]) if failed else "",
         hidden=check["hidden"], duration=round(duration, 3), slowest_probe=round(slowest_probe, 3),
         devices=[DeviceRun(device=d, status=s) for d, s in devices or []],  # type: ignore[arg-type]
-        file=file if failed else "", line=line if failed else 0,
+        file=file if failed else "", line=line if failed else 0, exception=exception if failed else None,
     )
 
 

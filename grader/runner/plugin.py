@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from grader.checks import CheckFailed
-from grader.render import explain_probe_failure
+from grader.render import explain_failure, explain_probe_failure
 from grader.runner.sides import ReferenceFailed, ReferenceNotRecorded, Side, StudentCodeFailed
 
 
@@ -27,6 +27,8 @@ class CaseOutcome:
     devices: list[tuple[str, str]] = field(default_factory=list)  # after roll_up: (device, status) per run
     file: str = ""  # the student's file and line the failure came from, when known
     line: int = 0
+    concepts: list[str] = field(default_factory=list)  # glossary ids of the PyTorch error explained, if any
+    exception: Any = None  # grader.results.RaisedError: what the student's code raised, if it raised
 
 
 @dataclass
@@ -104,8 +106,9 @@ def _classify(report: pytest.TestReport, call: pytest.CallInfo[None], title: str
     if isinstance(exc, CheckFailed):
         return CaseOutcome("failed", exc.message, exc.what_to_try, duration)
     if isinstance(exc, StudentCodeFailed):
-        return CaseOutcome("failed", explain_probe_failure(exc.outcome, title, state.limits), duration=duration,
-                           **location(exc.outcome))
+        failure = explain_failure(exc.outcome, title, state.limits)
+        return CaseOutcome("failed", failure.message, failure.what_to_try, duration=duration, concepts=failure.concepts,
+                           exception=failure.exception, **location(exc.outcome))
     if isinstance(exc, ReferenceFailed):
         detail = explain_probe_failure(exc.outcome, title, state.limits)
         return CaseOutcome("error", "The reference solution failed this check, so it could not judge your code. "
@@ -140,7 +143,7 @@ def roll_up(cases: list[CaseOutcome]) -> CaseOutcome:
             if bad[0].device and len(devices) > 1:
                 message = f"Checked on the {device_name(bad[0].device)}. {message}"
             return CaseOutcome(status, message, bad[0].what_to_try, duration, slowest, devices=devices,
-                               file=bad[0].file, line=bad[0].line)
+                               file=bad[0].file, line=bad[0].line, concepts=bad[0].concepts, exception=bad[0].exception)
     if all(c.status == "skipped" for c in cases):
         return CaseOutcome("skipped", cases[0].message, duration=duration, slowest_probe=slowest, devices=devices)
     return CaseOutcome("passed", duration=duration, slowest_probe=slowest, devices=devices)

@@ -18,6 +18,7 @@ import itertools
 import json
 import math
 import os
+import re
 import resource
 import select
 import signal
@@ -608,8 +609,8 @@ def to_plain(value: Any) -> Any:
 
 def describe_exception(exc: BaseException, code_dir: str, during: str) -> dict[str, Any]:
     """The facts a beginner needs: what was raised, and the line of *their* file it came from."""
-    info: dict[str, Any] = {"kind": "exception", "during": during, "type": type(exc).__name__,
-                            "message": _safe_str(exc)[:2000]}
+    full = _safe_str(exc)
+    info: dict[str, Any] = {"kind": "exception", "during": during, "type": type(exc).__name__, "message": full[:2000]}
     if isinstance(exc, SystemExit):
         info.update(kind="exit", exit_code=str(exc.code))
     elif isinstance(exc, KeyboardInterrupt):
@@ -626,8 +627,13 @@ def describe_exception(exc: BaseException, code_dir: str, during: str) -> dict[s
         info.update(kind="syntax", file=Path(exc.filename or "").name, line=exc.lineno or 0,
                     column=exc.offset or 0, code=(exc.text or "").rstrip("\n"), message=exc.msg)
         return info
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if _inside(f.filename, code_dir)]
-    if frames:
+    every = traceback.extract_tb(exc.__traceback__)
+    info["origin"] = [f.name for f in every[-3:]]  # the functions it was raised in (torch's, say)
+    frames = [f for f in every if _inside(f.filename, code_dir)]
+    inner = _worker_error(full, code_dir)
+    if inner is not None:  # a DataLoader worker's error: the real one, with the student's line in the worker
+        info.update(inner)
+    if frames and not info.get("file"):
         last = frames[-1]
         info.update(file=Path(last.filename).name, line=last.lineno or 0, function=last.name, code=(last.line or "").strip())
         info["frames"] = [
@@ -635,6 +641,37 @@ def describe_exception(exc: BaseException, code_dir: str, during: str) -> dict[s
             for f in frames[-5:]
         ]
     return info
+
+
+_WORKER_ERROR = re.compile(r"^Caught (?P<type>\w+) in (?P<worker>DataLoader worker process \d+)\.\n"
+                           r"Original Traceback \(most recent call last\):\n(?P<trace>.*)$", re.DOTALL)
+_TRACE_FRAME = re.compile(r'^  File "(?P<path>[^"]+)", line (?P<line>\d+), in (?P<function>\S+)\n(?:    (?P<code>.*)\n)?',
+                          re.MULTILINE)
+
+
+def _worker_error(message: str, code_dir: str) -> dict[str, Any] | None:
+    """The error a DataLoader worker process raised, which the main process re-raises as "Caught X in
+    DataLoader worker process N" with the worker's traceback as text: its type, its own message, the
+    functions it was raised in, and the last line of the student's file in that traceback."""
+    found = _WORKER_ERROR.match(message)
+    if found is None:
+        return None
+    trace = found["trace"]
+    frames = list(_TRACE_FRAME.finditer(trace))
+    # The exception's own message follows the last frame (and its ^^^ markers), after "Type: ".
+    tail = trace[frames[-1].end():] if frames else trace
+    lines = [line for line in tail.splitlines() if line.strip() and not set(line.strip()) <= set("^~ ")]
+    text = "\n".join(lines)
+    prefix = found["type"] + ": "
+    inner_message = text[text.index(prefix) + len(prefix):] if prefix in text else text
+    inner: dict[str, Any] = {"type": found["type"], "message": inner_message.strip()[:2000], "worker": found["worker"],
+                             "origin": [f["function"] for f in frames[-3:]]}
+    mine = [f for f in frames if _inside(f["path"], code_dir)]
+    if mine:
+        last = mine[-1]
+        inner.update(file=Path(last["path"]).name, line=int(last["line"]), function=last["function"],
+                     code=(last["code"] or "").strip())
+    return inner
 
 
 def _inside(filename: str | None, folder: str) -> bool:
