@@ -419,6 +419,13 @@ def test_an_unknown_error_gets_an_honest_account_and_is_counted(tmp_path):
     assert failure.what_to_try is None and failure.concepts == []
     assert failure.exception is not None
     assert failure.exception.explained_by == "" and failure.exception.summary == "KeyError: '…'"
+    # An entry's pattern is no wider than its mistake: adding a number to text is no missing parenthesis.
+    text = Case("""
+        def run():
+            return 1 + "epochs"  # <- here
+        """)
+    error = _raise(text, tmp_path, "unknown_operands")
+    assert error["message"].startswith("unsupported operand type(s)") and explain(error) is None
 
 
 def test_statistics_group_the_same_error_with_other_numbers():

@@ -43,6 +43,9 @@ def serve(reply_fd: int) -> int:
         except ImportError:
             pass  # an optional module missing here is missing for the checks too, and reported there
     grading.warm_up_pytest()
+    from grader.explain import catalogue
+
+    catalogue()  # the PyTorch errors' catalogue, parsed once for every job that explains one
     torch.set_num_threads(1)  # workers of a batch share the machine's cores; a job's own threads would fight
     gc.collect()
     gc.freeze()  # each job's child then skips walking the inherited heap in pytest's gc.collect() calls
