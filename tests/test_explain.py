@@ -403,6 +403,22 @@ def test_the_real_error_inside_a_dataloader_worker_is_explained(tmp_path):
     assert explained is not None and explained.id == "stack-sizes"
     message = explain_failure(ProbeOutcome(status="ok", duration=0.0, error=error), "the check", {}).message
     assert "inside a DataLoader worker process 0" in message and f"line {_marked_line(case)}" in message
+    # An error the catalogue does not know is unwrapped all the same.
+    unknown = Case("""
+        class Rows(Dataset):
+            def __len__(self):
+                return 4
+            def __getitem__(self, i):
+                return {"a": 1}["label"]  # <- here
+        def run():
+            return next(iter(DataLoader(Rows(), batch_size=2, num_workers=1)))
+        """)
+    error = _raise(unknown, tmp_path, "worker_unknown")
+    assert explain(error) is None and error["type"] == "KeyError" and error["message"] == "'label'"
+    message = explain_failure(ProbeOutcome(status="ok", duration=0.0, error=error), "the check", {}).message
+    assert message.startswith("Your code raised `KeyError` while the check “the check” was running your code, "
+                              "inside a DataLoader worker process 0")
+    assert f"line {_marked_line(unknown)}, in __getitem__()" in message
 
 
 def test_an_unknown_error_gets_an_honest_account_and_is_counted(tmp_path):
