@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -61,8 +61,6 @@ class Explanation:
     meaning: str
     cause: str
     what_to_try: str
-    worker: str = ""  # "DataLoader worker process 0" when the error was raised inside one
-    notes: list[str] = field(default_factory=list)
 
 
 def explain(error: dict[str, Any]) -> Explanation | None:
@@ -88,7 +86,7 @@ def explain(error: dict[str, Any]) -> Explanation | None:
         return Explanation(
             id=entry.id, title=entry.title, facts=facts, concepts=list(entry.concepts),
             meaning=_fill(entry.meaning, values), cause=_fill(entry.cause, values),
-            what_to_try=_fill(entry.try_, values), worker=str(error.get("worker", "")),
+            what_to_try=_fill(entry.try_, values),
         )
     return None
 
