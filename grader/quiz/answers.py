@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import math
 import re
+from decimal import ROUND_HALF_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -125,8 +126,11 @@ def normalise_output(text: str) -> str:
     return "\n".join(lines).strip()
 
 
-def is_right(qtype: str, given: Any, key: Any, tolerance: float = 1e-6, rel_tolerance: float = 1e-4) -> bool:
+def is_right(qtype: str, given: Any, key: Any, tolerance: float = 1e-6, rel_tolerance: float = 1e-4,
+             significant_digits: int | None = None) -> bool:
     """Whether a parsed answer matches the key."""
+    if qtype == "numeric" and significant_digits is not None:
+        return same_significant_digits(given, key, significant_digits)
     if qtype == "numeric":
         return math.isclose(given, key, rel_tol=rel_tolerance, abs_tol=tolerance)
     if qtype == "text":
@@ -137,6 +141,38 @@ def is_right(qtype: str, given: Any, key: Any, tolerance: float = 1e-6, rel_tole
     if qtype == "output":
         return normalise_output(given) == normalise_output(key)
     return given == key
+
+
+def round_significant(value: float, digits: int, rounding: str = ROUND_HALF_EVEN) -> Decimal:
+    """`value` rounded to `digits` significant digits, read as the shortest decimal that prints it, so that
+    a typed 1.2345 is 1.2345 and not the binary float just below it."""
+    number = Decimal(repr(float(value)))
+    if not number.is_finite() or number.is_zero():
+        return number
+    return number.quantize(Decimal(1).scaleb(number.adjusted() - digits + 1), rounding=rounding)
+
+
+# A computed key's own rounding error, relative (float32 carries about 7 digits). A key this close to
+# halfway between two rounded values, such as 0.0078125 to 4 digits, accepts both: 0.007812 and 0.007813.
+KEY_SLACK = 1e-6
+
+
+def same_significant_digits(given: float, key: float, digits: int) -> bool:
+    """The answer rounded to `digits` significant digits equals the key rounded the same way: 65504,
+    6.550e4 and 65500 are 65504 to 4 digits; 65536 is not. An answer exactly halfway may round either
+    way, so that 1.1755 (1.17549 to 5 digits) is 1.175 to 4."""
+    if not (math.isfinite(given) and math.isfinite(key)):
+        return given == key
+    accepted = {round_significant(key * (1 + slack), digits) for slack in (-KEY_SLACK, KEY_SLACK)}
+    return any(round_significant(given, digits, rounding) in accepted for rounding in (ROUND_HALF_DOWN, ROUND_HALF_UP))
+
+
+def choice_credit(given: list[str], key: list[str]) -> float:
+    """The share of a multiple-choice question's points a list of letters earns (PrairieLearn's
+    "net-correct"): +1/n for each right option picked, -1/n for each wrong one, n the number of right
+    options; never below 0."""
+    picked = set(given)
+    return max(0.0, (len(picked & set(key)) - len(picked - set(key))) / len(key))
 
 
 def shown(qtype: str, value: Any) -> str:

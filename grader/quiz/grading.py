@@ -16,9 +16,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from grader.quiz.answers import AnswerError, is_blank, is_right, parse, shown
+from grader.quiz.answers import AnswerError, choice_credit, is_blank, is_right, parse, shown
 from grader.quiz.key import WITHHELD
-from grader.quiz.questions import ANSWER_FORMS, Question, Variant, variant
+from grader.quiz.questions import ANSWER_FORMS, LETTERS, Question, Variant, render, variant
 from grader.results import CheckResult, ExerciseResult
 from grader.spec import ExerciseSpec
 from grader.yamlfile import SpecError, load_yaml
@@ -88,8 +88,8 @@ def read_answers(path: Path, shown_as: str) -> dict[str, Any]:
 
 
 def judge(question: Question, text: Variant, raw: Any, key_entry: dict[str, Any], *, reveal: bool = False) -> CheckResult:
-    """One question's result: passed, failed (wrong, blank or malformed: only this question) or error
-    (the question's own answer code is broken)."""
+    """One question's result: passed, failed (wrong, blank or malformed: only this question; a multiple-choice
+    answer may earn part of the points) or error (the question's own answer code is broken)."""
     base = {"id": question.id, "title": question.title, "max_points": question.points, "concepts": question.concepts}
     if key_entry.get("withheld"):
         return CheckResult(**base, status="skipped", points=0.0,
@@ -109,18 +109,39 @@ def judge(question: Question, text: Variant, raw: Any, key_entry: dict[str, Any]
         return CheckResult(**base, status="failed", points=0.0, message=f"It could not be read: {exc}.",
                            what_to_try=f"Answer with {ANSWER_FORMS[question.type]}.")
     key = key_entry["answer"]
-    if is_right(question.type, given, key, question.tolerance, question.rel_tolerance):
+    if is_right(question.type, given, key, question.tolerance, question.rel_tolerance, question.significant_digits):
         return CheckResult(**base, status="passed", points=question.points)
-    message = f"You answered {shown(question.type, given)}, which is not right."
+    points = round(question.points * choice_credit(given, key), 2) if question.type == "multiple" else 0.0
+    if points:
+        message = f"You answered {shown(question.type, given)}, which earns {points:g} of {_points(question.points)}."
+    else:
+        message = f"You answered {shown(question.type, given)}, which is not right."
     if question.type in ("single", "multiple"):  # what each wrongly picked option says about itself
         picked = [given] if question.type == "single" else [g for g in given if g not in key]
         for letter in picked:
-            option = question.options[ord(letter) - ord("a")]
-            if option.explanation:
-                message += f" ({letter}) " + option.explanation.strip() if question.type == "multiple" else " " + option.explanation.strip()
+            said = render(question.options[LETTERS.index(letter)].explanation, text.params)
+            if said:
+                message += f" ({letter}) {said}" if question.type == "multiple" else f" {said}"
     if reveal:
         message += f" The answer is {shown(question.type, key)}."
-    return CheckResult(**base, status="failed", points=0.0, message=message, why_it_matters=text.explanation)
+    return CheckResult(**base, status="failed", points=points, message=message, why_it_matters=text.explanation,
+                       what_to_try=_what_to_try(question))
+
+
+def _points(points: float) -> str:
+    return f"{points:g} point" + ("" if points == 1 else "s")
+
+
+def _what_to_try(question: Question) -> str:
+    """How this question is marked, when a student who got it wrong may not know."""
+    if question.type == "multiple":
+        return ("Pick every right option and no other: each right option you pick earns a share of the points, "
+                "each wrong one takes a share away (never below 0).")
+    if question.significant_digits is not None:
+        return (f"Your answer is rounded to {question.significant_digits} significant digits and compared with the "
+                f"right value rounded the same way: write at least {question.significant_digits} significant "
+                f"digits, rounded rather than cut off (to 4 digits, 0.0123456 is 0.01235).")
+    return ""
 
 
 def result_of(spec: ExerciseSpec, checks: list[CheckResult], started: float, message: str = "") -> ExerciseResult:

@@ -45,7 +45,10 @@ def normalise(question: Question, value: Any, options: list[str]) -> Any:
     if kind == "single":
         return _letter(value, options)
     if kind == "multiple":
-        return sorted({_letter(v, options) for v in value})
+        letters = sorted({_letter(v, options) for v in value})
+        if not letters:
+            raise ValueError("a 'multiple' question needs at least one right option")
+        return letters
     if kind == "true-false":
         if not isinstance(value, bool):
             raise TypeError(f"a true-false answer must be true or false, not {value!r}")

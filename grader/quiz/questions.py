@@ -79,6 +79,9 @@ class Question(_Strict):
                                                  "parameters are in scope; `shape_of(fn)` gives a shape or 'error')")
     tolerance: float = Field(1e-6, ge=0, description="numeric: absolute tolerance")
     rel_tolerance: float = Field(1e-4, ge=0, description="numeric: relative tolerance")
+    significant_digits: int | None = Field(None, ge=1, le=6, description=(
+        "numeric: compare by significant digits instead of tolerances: the answer, rounded to this many "
+        "significant digits, must equal the key rounded the same way"))
     explanation: str = Field(min_length=1, description="shown after a wrong answer (a template too)")
 
     @model_validator(mode="after")
@@ -94,6 +97,12 @@ class Question(_Strict):
             raise ValueError("an 'output' question needs the code whose output is asked for")
         if self.type == "output" and self.answer:
             raise ValueError("an 'output' question's answer is what its code prints: leave out 'answer'")
+        if self.significant_digits is not None:
+            if self.type != "numeric":
+                raise ValueError("significant_digits is for numeric questions")
+            fields = type(self).model_fields
+            if (self.tolerance, self.rel_tolerance) != (fields["tolerance"].default, fields["rel_tolerance"].default):
+                raise ValueError("give either significant_digits or tolerance/rel_tolerance, not both")
         if (self.params or self.cases) and self.type != "output" and not self.answer:
             raise ValueError("a question with parameters needs 'answer' code: a static key cannot follow them")
         return self
