@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from grader.glossary import Glossary, load_glossary
-from grader.spec import STUDENT_COPY_FILE, ExerciseSpec, load_exercise
+from grader.spec import STUDENT_COPY_FILE, ExerciseSpec, load_exercise, packages_of
 from grader.yamlfile import SpecError
 
 FOLDER_PATTERN = re.compile(r"^(\d{2})-([a-z0-9]+(?:-[a-z0-9]+)*)$")
@@ -77,6 +77,10 @@ class Course:
         if problems:
             raise SpecError(problems)
         return specs
+
+    def packages(self) -> list[str]:
+        """Every package some exercise allows beyond torch and torchvision: what the course's set-up installs."""
+        return packages_of(self.load_all())
 
     def resolve(self, ref: str) -> ExerciseSpec:
         """The exercise named by a number, a folder name or a slug."""

@@ -53,6 +53,8 @@ class CheckResult(BaseModel):
                                       "empty when the check cannot point at a line")
     line: int = Field(0, description="the line in `file`; 0 when not known")
     exception: RaisedError | None = Field(None, description="what the student's code raised, when it raised")
+    because_of: str = Field("", description="the id of another failed check whose problem kept this one from "
+                                            "judging its own habit; empty when this check's failure is its own")
 
 
 class ExerciseResult(BaseModel):

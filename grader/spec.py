@@ -26,6 +26,25 @@ ID_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 Slug = Annotated[str, Field(pattern=ID_PATTERN)]
 
 
+REQUIREMENT_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9._,-]+\])?\s*([<>=!~]=?[^;\s]+(\s*,\s*[<>=!~]=?[^;\s]+)*)?$"
+
+
+def requirement_name(requirement: str) -> str:
+    """A pip requirement's distribution name, normalised (`Pandas>=2` -> `pandas`, `scikit_learn` -> `scikit-learn`)."""
+    name = re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", requirement).group(0)  # type: ignore[union-attr]
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def packages_of(specs: list[ExerciseSpec]) -> list[str]:
+    """Every package some of `specs` allows beyond torch and torchvision (`packages:`), once each, in
+    exercise order: what a course's set-up installs."""
+    found: dict[str, str] = {}
+    for spec in specs:
+        for requirement in spec.packages:
+            found.setdefault(requirement_name(requirement), requirement)
+    return list(found.values())
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -80,6 +99,10 @@ class ExerciseSpec(_Strict):
     files: list[str] = Field(min_length=1, description="the student's file names, the first is the main module "
                                                         "(a quiz: its answers file, answers.yaml)")
     limits: Limits = Limits()
+    packages: list[Annotated[str, Field(pattern=REQUIREMENT_PATTERN)]] = Field(
+        default_factory=list, description="packages beyond torch, torchvision and the standard library that students "
+        "may import in this exercise, as pip requirements (e.g. pandas, tqdm>=4): the student README's set-up, "
+        "the Classroom workflow and Gradescope's setup.sh install them")
     checks: list[CheckSpec] = Field(default_factory=list, description="code exercises: the graded checks")
     questions: list[Question] = Field(default_factory=list, description="quizzes: the questions")
     hints: list[str] = Field(default_factory=list)

@@ -1,7 +1,10 @@
 """Probes the sandbox tests run in a real worker (loaded from this file by path, like an exercise's)."""
 
+import contextlib
 import os
 import resource
+
+from grader.checks import before_import
 
 
 def environment(module) -> dict:
@@ -21,3 +24,23 @@ def process_names(module) -> list:
 def call_run(module):
     """The attack's `run()`, whatever it does."""
     return module.run()
+
+
+@contextlib.contextmanager
+def _flag(value: str):
+    os.environ["TORCHGRADE_TEST_FLAG"] = value
+    try:
+        yield
+    finally:
+        del os.environ["TORCHGRADE_TEST_FLAG"]
+
+
+@before_import(lambda value: _flag(value))
+def seen_at_import(module, value: str) -> dict:
+    """What the student's module saw when it was imported, inside an environment the probe set up first."""
+    return {"at_import": module.FLAG, "now": os.environ.get("TORCHGRADE_TEST_FLAG")}
+
+
+@before_import(lambda **_: (_ for _ in ()).throw(RuntimeError("broken set-up")))
+def broken_setup(module) -> dict:
+    return {}

@@ -13,7 +13,7 @@ from grader.checks.batch import input_dependence, mixed_samples  # noqa: E402
 from grader.checks.compare import expect_tensor, tensor_difference  # noqa: E402
 from grader.checks.data import (  # noqa: E402
     classification_data, classification_loader, fake_images, images)
-from grader.checks.spies import ForwardRecorder, OptimizerSpy  # noqa: E402
+from grader.checks.spies import ModelWatch, OptimizerSpy  # noqa: E402
 
 # ----------------------------------------------------------------------------- tensor comparison
 
@@ -94,6 +94,7 @@ def test_classification_data_is_seeded_learnable_and_has_every_class():
 def test_classification_loader_gives_full_batches_in_a_seeded_order():
     loader = classification_loader(0, batches=5, batch_size=4)
     assert [len(y) for _, y in loader] == [4] * 5
+    assert [len(y) for _, y in classification_loader(0, batches=3, batch_size=4, last_batch=1)] == [4, 4, 1]
     first = [y.tolist() for _, y in classification_loader(3, shuffle=True)]
     assert first == [y.tolist() for _, y in classification_loader(3, shuffle=True)]
 
@@ -119,7 +120,7 @@ def _setup(seed=0):
     return model, optimizer, classification_loader(seed, batches=3, batch_size=4)
 
 
-def _loop(model, optimizer, loader, *, zero="before", clip=False, backward=True):
+def _loop(model, optimizer, loader, *, zero="before", clip=False, backward=True, clip_value=False):
     loss_fn = nn.CrossEntropyLoss()
     for x, y in loader:
         if zero == "before":
@@ -131,6 +132,8 @@ def _loop(model, optimizer, loader, *, zero="before", clip=False, backward=True)
             optimizer.zero_grad()
         if clip:
             nn.utils.clip_grad_norm_(model.parameters(), 1e-3)
+        if clip_value:
+            nn.utils.clip_grad_value_(model.parameters(), 1e-2)
         optimizer.step()
         if zero == "after-step-model":
             model.zero_grad()
@@ -151,6 +154,7 @@ def test_optimizer_spy_sees_a_correct_loop():
     ({"zero": "between"}, ["cleared"] * 3),                        # zero_grad between backward and step
     ({"backward": False}, ["no-backward"] * 3),                    # step without backward
     ({"clip": True}, ["scaled"] * 3),                              # clipping: legitimate, and recognised
+    ({"clip_value": True}, ["scaled"] * 3),                        # clipping by value too
 ])
 def test_optimizer_spy_names_each_mistake(mistake, verdicts):
     model, optimizer, loader = _setup()
@@ -168,23 +172,104 @@ def test_optimizer_spy_counts_model_zero_grad_when_given_the_model():
     spy.remove()
 
 
-def test_forward_recorder_notes_mode_grad_mode_and_autocast():
+def test_optimizer_spy_counts_the_backward_passes_each_step_sums():
+    model, optimizer, loader = _setup()
+    spy = OptimizerSpy(optimizer)
+    _loop(model, optimizer, loader, zero=None)
+    assert spy.summed == [1, 2, 3]
+
+
+def test_model_watch_notes_mode_grad_mode_and_autocast():
     model = nn.Linear(4, 2)
-    recorder = ForwardRecorder(model)
-    model.train()
-    model(torch.randn(3, 4))
-    model.eval()
-    with torch.no_grad():
-        model(torch.randn(5, 4))
-    with torch.autocast("cpu", dtype=torch.bfloat16):
-        model(torch.randn(1, 4))
-    training, evaluation, mixed = recorder.calls
+    with ModelWatch(model) as watch:
+        model.train()
+        model(torch.randn(3, 4))
+        model.eval()
+        with torch.no_grad():
+            model(torch.randn(5, 4))
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            model(torch.randn(1, 4))
+    training, evaluation, mixed = watch.calls
     assert training["training"] and training["grad_enabled"] and training["input_shape"] == [3, 4]
     assert not evaluation["training"] and not evaluation["grad_enabled"]
-    assert mixed["autocast_cpu"] and not training["autocast_cpu"]
-    recorder.remove()
+    assert mixed["autocast"] == {"cpu": True, "cuda": False} and not training["autocast"]["cpu"]
+    assert training["param_dtypes"] == ["torch.float32"]
     model(torch.randn(1, 4))
-    assert len(recorder.calls) == 3
+    assert len(watch.calls) == 3 and "forward" not in vars(model)  # the watch is gone with its context
+
+
+def _sequential(seed: int = 0) -> nn.Sequential:
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+
+
+CALL_STYLES = {
+    "call": lambda model, x: model(x),
+    "forward": lambda model, x: model.forward(x),
+    "functional_call": lambda model, x: torch.func.functional_call(model, dict(model.named_parameters()), (x,)),
+    "layers": lambda model, x: model[2](model[1](model[0](x))),
+    "functional": lambda model, x: torch.nn.functional.linear(
+        torch.relu(torch.nn.functional.linear(x, model[0].weight, model[0].bias)), model[2].weight, model[2].bias),
+}
+
+
+@pytest.mark.parametrize("style", CALL_STYLES)
+def test_model_watch_sees_every_way_of_running_the_model(style):
+    """model(x), model.forward(x), functional_call, layer by layer, F.linear on its weights: one pass per
+    batch each time, in the state it ran in."""
+    model = _sequential()
+    with ModelWatch(model, layers=True) as watch:
+        for number in range(3):
+            with torch.set_grad_enabled(number != 1):
+                CALL_STYLES[style](model, torch.randn(2 + number, 4))
+    assert [c["grad_enabled"] for c in watch.calls] == [True, False, True], watch.calls
+    assert [c["input_shape"] for c in watch.calls] == [[2, 4], [3, 4], [4, 4]]
+    how = {"functional_call": "call", "functional": "layers"}.get(style, style)
+    assert [c["how"] for c in watch.calls] == [how] * 3
+    assert [(layer["kind"], layer["layer"]) for layer in watch.layers] == [("Linear", "0"), ("Linear", "2")] * 3
+
+
+def test_model_watch_says_how_the_model_was_called_and_ignores_other_uses_of_its_parameters():
+    model = _sequential()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    with ModelWatch(model) as watch:
+        model(torch.randn(2, 4)).sum().backward()
+        optimizer.step()  # uses every parameter, runs no forward pass
+        model.to(torch.float64).to(torch.float32)
+        model.forward(torch.randn(2, 4))
+        model[0](torch.randn(2, 4))
+    assert [c["how"] for c in watch.calls] == ["call", "forward", "layers"]
+
+
+def test_a_copy_of_a_watched_model_is_a_model_of_its_own():
+    import copy
+
+    model = _sequential()
+    with ModelWatch(model) as watch:
+        twin = copy.deepcopy(model)
+        with torch.no_grad():
+            twin[0].weight.add_(1.0)
+        assert not torch.equal(twin(torch.ones(1, 4)), model(torch.ones(1, 4)))
+    assert len(watch.calls) == 1  # the copy's pass is not the model's
+
+
+def test_model_watch_notes_device_mismatches_and_what_forward_called():
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(4, 2)
+
+        def forward(self, x):
+            return nn.Dropout(0.5)(torch.nn.functional.relu(self.fc(x)))
+
+    model = Net().to("meta")
+    with ModelWatch(model) as watch:
+        model(torch.randn(3, 4, device="meta"))
+        with pytest.raises(RuntimeError):
+            model(torch.randn(3, 4))
+    assert watch.device_mismatches == [{"layer": "fc (Linear)", "input": "cpu", "weights": "meta"}]
+    assert {"layer": None, "kind": "Dropout"} in watch.module_calls and {"layer": "fc", "kind": "Linear"} in watch.module_calls
+    assert "relu" in watch.functions and "linear" not in watch.functions  # inside self.fc, not forward's own
 
 
 # ----------------------------------------------------------------------------- batch independence

@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch import nn
 
-from grader.checks.devices import AutocastSpy, MoveSpy, StandInGPU, autocast_enabled, simulated_cuda
+from grader.checks.devices import AutocastSpy, MoveSpy, StandInGPU, api_name, autocast_enabled, simulated_cuda
 
 PATCHED = ("to", "cpu", "item", "__float__", "__int__", "tolist")
 
@@ -67,5 +67,30 @@ def test_autocast_spy_records_the_device_type_asked_for():
         with torch.autocast(device_type="cpu"):
             assert autocast_enabled("cpu") and not autocast_enabled("cuda")
             assert nn.Linear(3, 3)(torch.randn(2, 3)).dtype == torch.bfloat16
-    assert spy.entered == [{"device_type": "cpu", "dtype": "torch.bfloat16", "enabled": True}]
+    assert spy.entered == [{"device_type": "cpu", "dtype": "torch.bfloat16", "enabled": True, "api": "torch.autocast"}]
     assert not autocast_enabled("cpu")
+
+
+def test_the_older_one_device_amp_classes_are_named_as_the_student_wrote_them():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # both are deprecated, and the CUDA ones disable themselves here
+        with AutocastSpy() as spy:
+            with torch.cpu.amp.autocast():
+                pass
+            with torch.cuda.amp.autocast():
+                pass
+        scaler = torch.cuda.amp.GradScaler()
+    assert [r["api"] for r in spy.entered] == ["torch.cpu.amp.autocast", "torch.cuda.amp.autocast"]
+    assert api_name(scaler) == "torch.cuda.amp.GradScaler"
+    assert api_name(torch.amp.GradScaler("cpu")) == "torch.amp.GradScaler"
+
+
+def test_a_simulated_gpu_answers_the_questions_start_up_code_asks():
+    real = torch.cuda.get_device_name, torch.cuda.set_device
+    with simulated_cuda(True):
+        assert torch.cuda.is_available() and torch.cuda.device_count() == 1
+        assert torch.cuda.get_device_name(0) and torch.cuda.current_device() == 0
+        torch.cuda.set_device(0)
+    assert (torch.cuda.get_device_name, torch.cuda.set_device) == real

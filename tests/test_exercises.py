@@ -80,10 +80,14 @@ def test_mutant_fails_the_checks_that_name_its_bug(grade, spec, mutant):
     result = ran.json()
     missed = set(mutant.fails) - _failed(result)
     assert not missed, f"{mutant.file} ({mutant.description}) was not caught by {sorted(missed)}: {result}"
+    # One bug, one check: any other check it fails says it follows from another check's problem.
+    beyond = [c["id"] for c in result["checks"] if c["status"] in ("failed", "error") and c["id"] not in mutant.fails
+              and not c["because_of"]]
+    assert not beyond, f"{mutant.file} ({mutant.description}) also fails {beyond} on their own: {result}"
     assert not [c for c in result["checks"] if c["status"] == "error"], result  # a mistake is 'failed', not a grader error
     for check in result["checks"]:
         if check["id"] in mutant.fails:
-            assert check["message"].strip(), check
+            assert check["message"].strip() and not check["because_of"], check
     assert (result["passed"], ran.code) == (False, 1)
 
 

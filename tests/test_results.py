@@ -81,3 +81,30 @@ def test_markdown_view_links_each_concept(glossary, monkeypatch):
 def test_json_view_is_the_model(glossary):
     result = _result(_check("a", "passed"), _check("b", "skipped"))
     assert ExerciseResult.model_validate_json(render_result(result, "json", glossary)) == result
+
+
+def test_a_failure_that_follows_from_another_says_so_in_every_view(glossary):
+    """One bug, one check: a check that could not judge its habit because of another check's problem points
+    there, in every view, instead of giving advice of its own (the grading process left it none)."""
+    own = _check("a", "failed")
+    follows = CheckResult(id="b", title="Check b", status="failed", points=0.0, max_points=1.0,
+                          message="b could not look", concepts=["gradient"], because_of="a")
+    result = _result(follows, own)
+    for fmt in ("text", "markdown", "html", "gradescope", "junit", "classroom"):
+        text = render_result(result, fmt, glossary)
+        assert "This follows from the problem under" in text and "Check a" in text, fmt
+    assert "\u201cCheck a\u201d below" in render_result(result, "html", glossary)
+    assert '"Check a" above' in render_result(_result(own, follows), "markdown", glossary)
+
+
+def test_the_cause_of_a_failure_is_a_check_that_failed_in_its_own_right():
+    from grader.runner.grading import failure_causes
+    from grader.runner.plugin import CaseOutcome
+
+    outcomes = {"a": CaseOutcome("failed"), "b": CaseOutcome("failed", because_of=["z", "a"]),
+                "c": CaseOutcome("failed", because_of=["b"]), "d": CaseOutcome("failed", because_of=["e"]),
+                "e": CaseOutcome("failed", because_of=["d"]), "f": CaseOutcome("passed"),
+                "g": CaseOutcome("failed", because_of=["f"])}
+    # b: a failed on its own (z is no check); c: through b; d and e only name each other, so neither
+    # follows from anything; g names a check that passed: its failure is its own.
+    assert failure_causes(outcomes) == {"b": "a", "c": "b"}

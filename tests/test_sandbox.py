@@ -52,3 +52,26 @@ def test_the_graders_processes_are_named(tmp_path):
     assert outcome.status == "ok", outcome
     if Path("/proc/self/comm").exists():
         assert outcome.value == ["tg-worker", "tg-zygote"]
+
+
+def test_a_probe_can_set_up_an_environment_before_the_student_module_is_imported(tmp_path):
+    """`before_import`: what the module computes at import time sees the simulated environment, anew in
+    each probe (each worker imports the module afresh); a broken set-up is the grader's error."""
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "student.py").write_text("import os\nFLAG = os.environ.get('TORCHGRADE_TEST_FLAG')\n")
+    sandbox = Sandbox(preload=[])
+    try:
+        outcomes = []
+        for number, (name, kwargs) in enumerate([("seen_at_import", {"value": "a"}), ("seen_at_import", {"value": "b"}),
+                                                 ("broken_setup", {})]):
+            work = tmp_path / f"work-{number}"
+            work.mkdir()
+            outcomes.append(sandbox.run(ProbeJob(code_dir=str(code), module="student", probe_file=PROBES,
+                                                 probe_name=name, kwargs=kwargs, time_s=20, memory_mb=512,
+                                                 work_dir=str(work))))
+    finally:
+        sandbox.close()
+    assert [o.value for o in outcomes[:2]] == [{"at_import": "a", "now": "a"}, {"at_import": "b", "now": "b"}]
+    assert outcomes[2].status == "error" and outcomes[2].error["kind"] == "grader"
+    assert "broken set-up" in outcomes[2].error["message"]

@@ -41,9 +41,9 @@ def test_a_new_exercise_and_quiz_validate_out_of_the_box(grade, course):
     ran = _validate(grade, course)
     assert ran.code == 0, ran.stdout
     lines = ran.stdout.splitlines()
-    assert lines[0].split() == ["exercise", "solution", "starter", "mutants", "caught", "alternatives", "slowest",
-                                "check", "time"]
-    assert lines[1].split()[:5] == ["01-demo", "passes", "fails", "2/2", "1/1"]
+    assert lines[0].split() == ["exercise", "solution", "starter", "mutants", "caught", "other", "checks", "failed",
+                                "alternatives", "slowest", "check", "time"]
+    assert lines[1].split()[:6] == ["01-demo", "passes", "fails", "2/2", "none", "1/1"]
     assert lines[2].split()[:4] == ["02-shapes", "answers", "compute", "fails"]
     assert "All 2 exercises proven." in ran.stdout
     again = grade("--course", str(course), "new", "exercise", "demo")
@@ -87,6 +87,22 @@ def test_a_mutant_caught_only_by_other_checks(grade, course):
     assert ran.code == 1
     assert ("- mutant mutants/adds_factor.py (adds the factor instead of multiplying) is not caught by input-unchanged; "
             "it fails scales-values instead") in ran.stdout
+
+
+def test_a_mutant_that_fails_a_check_that_does_not_name_its_bug(grade, course):
+    """One bug, one check: a mutant failing another check on its own is a problem; failing it "because of"
+    the check that names the bug is not, and the table counts both."""
+    _replace(course / "solutions/01-demo/mutants/adds_factor.py", "return x + factor", "return x.add_(factor)")
+    ran = _validate(grade, course, "demo")
+    assert ran.code == 1
+    assert ("- mutant mutants/adds_factor.py (adds the factor instead of multiplying) also fails 'input-unchanged', "
+            "which does not name its bug, as a problem of its own: scale changed the tensor it was given") in ran.stdout
+    assert "1 OWN" in ran.stdout.splitlines()[1]
+    checks = course / "exercises/01-demo/checks/test_demo.py"
+    _replace(checks, 'scaled values too.")', 'scaled values too.", because_of="scales-values")')
+    ran = _validate(grade, course, "demo")
+    assert ran.code == 0, ran.stdout
+    assert "1 because of" in ran.stdout.splitlines()[1]
 
 
 def test_a_flaky_check(grade, course, tmp_path):

@@ -7,6 +7,7 @@ in it (a course that accepts students reading them)."""
 from __future__ import annotations
 
 import re
+import shlex
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -70,7 +71,8 @@ def render_workflow(course: Course, checks_repo: str | None, pins: Pins) -> str:
     step_minutes = max(5, max((_minutes(spec) for spec in specs), default=5))
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES / "classroom"), keep_trailing_newline=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    return env.get_template("classroom.yml.j2").render(
+    env.filters["quote"] = shlex.quote
+    return env.get_template("classroom.yml.j2").render(packages=course.packages(),
         steps=steps, checks_repo=checks_repo, checks_path=CHECKS_PATH, token_secret=TOKEN_SECRET,
         torch=pins.torch, torchvision=pins.torchvision, python=pins.python, step_minutes=step_minutes,
         job_minutes=20 + step_minutes * len(steps))

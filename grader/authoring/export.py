@@ -17,6 +17,7 @@ computed answers work as in the course.
 from __future__ import annotations
 
 import ast
+import shlex
 import shutil
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -29,7 +30,7 @@ import yaml
 
 import grader
 from grader.catalog import Course
-from grader.spec import KEY_FILE, RECORDED_FOLDER, STUDENT_COPY_FILE, ExerciseSpec
+from grader.spec import KEY_FILE, RECORDED_FOLDER, STUDENT_COPY_FILE, ExerciseSpec, packages_of
 from grader.yamlfile import load_yaml
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -170,7 +171,7 @@ def _write(course: Course, specs: list[ExerciseSpec], out: Path, with_hidden_che
     (out / "exercises" / STUDENT_COPY_FILE).write_text(
         "# Made by `grade export student`: a student's copy of the course (no solutions, no answer keys).\n"
         + yaml.safe_dump(marker, sort_keys=False))
-    (out / "README.md").write_text(_student_readme(specs, export))
+    (out / "README.md").write_text(student_readme(specs, export))
     (out / ".gitignore").write_text(STUDENT_GITIGNORE)
     Course(out).load_all()  # the copy must load as a course: a SpecError here is a bug in the export
     return export
@@ -259,7 +260,8 @@ def _record_references(specs: list[ExerciseSpec], out: Path, export: Export, job
         export.recorded[spec.name] = len(list(targets[spec.name].glob("*.pt")))
 
 
-def _student_readme(specs: list[ExerciseSpec], export: Export) -> str:
+def student_readme(specs: list[ExerciseSpec], export: Export) -> str:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES / "student"), keep_trailing_newline=True,
                              undefined=jinja2.StrictUndefined, autoescape=False, trim_blocks=True, lstrip_blocks=True)
-    return env.get_template("README.md.j2").render(specs=specs, export=export)
+    env.filters["quote"] = shlex.quote
+    return env.get_template("README.md.j2").render(specs=specs, export=export, packages=packages_of(specs))

@@ -6,6 +6,7 @@ grading copy (every check, recorded reference answers, quiz keys; no solution's 
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import stat
 import tempfile
@@ -31,15 +32,24 @@ def export_gradescope(course: Course, zip_path: Path, *, pins: Pins, hidden_visi
     with tempfile.TemporaryDirectory(prefix="torchgrade-gradescope-") as scratch:
         root = Path(scratch)
         made = export_grading_copy(course, root / "course", jobs=jobs)
-        env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), keep_trailing_newline=True,
-                                 undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-        for name in ("setup.sh", "run_autograder"):
+        for name, text in render_scripts(course, pins, hidden_visibility).items():
             script = root / name
-            script.write_text(env.get_template(name + ".j2").render(pins=pins, hidden_visibility=hidden_visibility))
+            script.write_text(text)
             script.chmod(EXECUTABLE)
         zip_path.parent.mkdir(parents=True, exist_ok=True)
         _zip(root, zip_path)
     return made
+
+
+def render_scripts(course: Course, pins: Pins, hidden_visibility: str) -> dict[str, str]:
+    """Gradescope's two scripts: `setup.sh` (installs the grader, PyTorch and the packages the course's
+    exercises allow) and `run_autograder` (grades a submission into results.json)."""
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), keep_trailing_newline=True,
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters["quote"] = shlex.quote
+    return {name: env.get_template(name + ".j2").render(pins=pins, hidden_visibility=hidden_visibility,
+                                                        packages=course.packages())
+            for name in ("setup.sh", "run_autograder")}
 
 
 def _zip(folder: Path, zip_path: Path) -> None:

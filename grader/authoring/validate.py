@@ -1,7 +1,8 @@
 """`grade validate`: prove an exercise right before students see it, by grading what the exercise ships
 with through the real pipeline. A code exercise: the reference solution passes every check (twice: a
 check whose verdict changes between runs is flaky), the starter fails (twice), every mutant fails the
-checks it names (and a check that crashes on it is reported), every alternative passes, and no check
+checks it names and no other (a check it also fails must say it follows from another check's problem;
+a check that crashes on it is reported), every alternative passes, and no check
 takes more than half the time limit. A quiz: every answer computes, for several students, and the empty
 starter does not pass. All runs go into one pool (each is its own grading process); an exercise's time
 is the sum of its runs' durations."""
@@ -29,6 +30,7 @@ class Report:
     solution: str = "-"
     starter: str = "-"
     mutants: str = "-"
+    beyond: str = "-"  # checks the mutants fail besides those that name their bugs
     alternatives: str = "-"
     slowest: str = "-"
     seconds: float = 0.0
@@ -77,10 +79,17 @@ def judge_code(spec: ExerciseSpec, results: dict[str, ExerciseResult]) -> Report
             if first.status != second.status:
                 report.problems.append(f"check '{first.id}' is flaky: {first.status} then {second.status} on the {what}")
 
-    caught = 0
+    caught, following, own = 0, 0, 0
     for mutant in spec.mutants:
         result = results[f"mutant:{mutant.file}"]
         failed = {c.id for c in result.checks if c.status in ("failed", "error")}
+        # One bug, one check: any other check it fails must say it follows from another check's problem.
+        beyond = [c for c in result.checks if c.status in ("failed", "error") and c.id not in mutant.fails]
+        following += sum(1 for c in beyond if c.because_of)
+        for check in (c for c in beyond if not c.because_of):
+            own += 1
+            report.problems.append(f"mutant {mutant.file} ({mutant.description}) also fails '{check.id}', which does not "
+                                   f"name its bug, as a problem of its own: {_short(check.message)}")
         errors = [c.id for c in result.checks if c.status == "error"]
         missed = [c for c in mutant.fails if c not in failed]
         if result.passed:
@@ -94,6 +103,8 @@ def judge_code(spec: ExerciseSpec, results: dict[str, ExerciseResult]) -> Report
             report.problems.append(f"mutant {mutant.file} makes check '{check_id}' end in an error instead of a failure: "
                                    f"{_short(next(c.message for c in result.checks if c.id == check_id))}")
     report.mutants = f"{caught}/{len(spec.mutants)}"
+    report.beyond = "none" if not (following or own) else \
+        ", ".join([f"{own} OWN"] * bool(own) + [f"{following} because of"] * bool(following))
 
     passing = 0
     for alternative in spec.alternatives:

@@ -35,12 +35,14 @@ def classification_data(seed: int, n: int = 48, features: int = 6, classes: int 
 
 
 def classification_loader(seed: int, batches: int = 6, batch_size: int = 8, features: int = 6, classes: int = 3,
-                          shuffle: bool = False) -> Any:
-    """A `DataLoader` over `classification_data`: `batches` batches of exactly `batch_size` rows (so a mean
-    over batches and a mean over samples agree). With `shuffle=True` the order is seeded too."""
+                          shuffle: bool = False, last_batch: int | None = None) -> Any:
+    """A `DataLoader` over `classification_data`: `batches` batches of `batch_size` rows, the last of them
+    `last_batch` rows when given (an uneven last batch: then a mean over batches and a mean over samples
+    differ, as they do in real data). With `shuffle=True` the order is seeded too."""
     from torch.utils.data import DataLoader
 
-    data = classification_data(seed, batches * batch_size, features, classes)
+    n = batches * batch_size if last_batch is None else (batches - 1) * batch_size + last_batch
+    data = classification_data(seed, n, features, classes)
     return DataLoader(data, batch_size=batch_size, shuffle=shuffle,
                       generator=generator(seed + 1) if shuffle else None)
 

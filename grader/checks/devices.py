@@ -94,12 +94,19 @@ class StandInGPU:
 
 @contextlib.contextmanager
 def simulated_cuda(available: bool) -> Iterator[None]:
-    """`torch.cuda.is_available()` (and `torch.accelerator`'s answers, where torch has it) say `available`."""
+    """`torch.cuda.is_available()` (and `torch.accelerator`'s answers, where torch has it) say `available`.
+    With a simulated GPU, the questions code asks about it at start-up (its name, its number, its
+    capability) get answers too, and choosing it (`torch.cuda.set_device(0)`) does nothing."""
     import torch
 
     with contextlib.ExitStack() as stack:
         _patch(stack, torch.cuda, "is_available", lambda: available)
         _patch(stack, torch.cuda, "device_count", lambda: 1 if available else 0)
+        if available:
+            _patch(stack, torch.cuda, "get_device_name", lambda *a, **k: "Simulated GPU (torchgrade)")
+            _patch(stack, torch.cuda, "get_device_capability", lambda *a, **k: (8, 0))
+            _patch(stack, torch.cuda, "current_device", lambda: 0)
+            _patch(stack, torch.cuda, "set_device", lambda *a, **k: None)
         accelerator = getattr(torch, "accelerator", None)
         if accelerator is not None:
             _patch(stack, accelerator, "is_available", lambda: available)
@@ -108,8 +115,20 @@ def simulated_cuda(available: bool) -> Iterator[None]:
         yield
 
 
+def api_name(obj: Any) -> str:
+    """The public name of the AMP class `obj` was made with, as the student wrote it: the device-generic
+    `torch.autocast` / `torch.amp.GradScaler`, or the older CUDA-only (`torch.cuda.amp.*`) or CPU-only
+    (`torch.cpu.amp.*`) ones, which PyTorch deprecates."""
+    module, name = type(obj).__module__, type(obj).__name__
+    for prefix in ("torch.cuda.amp", "torch.cpu.amp"):
+        if module.startswith(prefix):
+            return f"{prefix}.{name}"
+    return "torch.autocast" if name == "autocast" else f"torch.amp.{name}"
+
+
 class AutocastSpy:
-    """Records each `torch.autocast(...)` region entered: its device type, dtype and whether enabled."""
+    """Records each `torch.autocast(...)` region entered: its device type, dtype, whether enabled, and the
+    API it was entered with (`api_name`)."""
 
     def __init__(self) -> None:
         self.entered: list[dict[str, Any]] = []
@@ -123,7 +142,7 @@ class AutocastSpy:
 
         def enter(region: Any) -> Any:
             self.entered.append({"device_type": str(region.device), "dtype": str(region.fast_dtype),
-                                 "enabled": bool(region._enabled)})
+                                 "enabled": bool(region._enabled), "api": api_name(region)})
             return real_enter(region)
 
         _patch(self._stack, cls, "__enter__", enter)

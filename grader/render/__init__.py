@@ -160,7 +160,7 @@ def check_feedback(result: ExerciseResult, check: CheckResult, glossary: Glossar
         return result.message
     template = "check.md.j2" if markdown else "check.txt.j2"
     return _environment(False).get_template(template).render(
-        check=check, whole="", quiz=result.kind == "quiz", terms=_concepts([result], glossary),
+        check=check, result=result, whole="", quiz=result.kind == "quiz", terms=_concepts([result], glossary),
         link=glossary_link if links else None,
     ).strip("\n")
 

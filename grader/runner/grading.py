@@ -56,7 +56,9 @@ def _grade(job: dict[str, Any], sandbox: Any, started: float) -> ExerciseResult:
     from grader.runner.sides import Side
 
     run_dir = Path(job["run_dir"])
-    limits = {"time_s": job["time_s"], "memory_mb": job["memory_mb"], "processes": job["processes"]}
+    # What the student's code may use: its limits, and the packages the exercise allows beyond torch.
+    limits = {"time_s": job["time_s"], "memory_mb": job["memory_mb"], "processes": job["processes"],
+              "packages": job.get("packages", [])}
     cache = Path(job["cache_dir"]) if job.get("cache_dir") else None
     # What student code must not read: every exercise's checks (hidden ones, recorded answers), the
     # solutions and quiz keys, the reference's cached answers. Its own files were copied elsewhere.
@@ -77,9 +79,28 @@ def _grade(job: dict[str, Any], sandbox: Any, started: float) -> ExerciseResult:
         return _result(job, checks, started, failure.message, student.isolation)
 
     outcomes = _run_pytest(job, student, reference, limits)
+    causes = failure_causes({c["id"]: o for c, o in zip(job["checks"], outcomes)})
     checks = [_check_result(c, o.status, o.message, o.what_to_try, o.duration, o.devices, o.slowest_probe,
-                            o.file, o.line, o.concepts, o.exception) for c, o in zip(job["checks"], outcomes)]
+                            o.file, o.line, o.concepts, o.exception, causes.get(c["id"], ""))
+              for c, o in zip(job["checks"], outcomes)]
     return _result(job, checks, started, isolation=student.isolation)
+
+
+def failure_causes(outcomes: dict[str, Any]) -> dict[str, str]:
+    """For each failure that says it may follow from other checks' problems, the first of them that failed:
+    failures of their own first, then those whose cause is known, so that every chain ends at a failure of
+    its own. A failure none of whose candidates failed is its own."""
+    failed = {cid: o for cid, o in outcomes.items() if o.status in ("failed", "error")}
+    known = {cid for cid, o in failed.items() if not o.because_of}
+    causes: dict[str, str] = {}
+    while True:
+        found = {cid: next((c for c in o.because_of if c in known and c != cid), "") for cid, o in failed.items()
+                 if cid not in known}
+        found = {cid: cause for cid, cause in found.items() if cause}
+        if not found:
+            return causes
+        causes.update(found)
+        known |= set(found)
 
 
 def _run_pytest(job: dict[str, Any], student: Any, reference: Any, limits: dict[str, Any]) -> list[Any]:
@@ -137,19 +158,21 @@ def warm_up_pytest() -> None:
 def _check_result(check: dict[str, Any], status: str, message: str = "", what_to_try: str | None = None,
                   duration: float = 0.0, devices: list[tuple[str, str]] | None = None,
                   slowest_probe: float = 0.0, file: str = "", line: int = 0, concepts: list[str] | None = None,
-                  exception: Any = None) -> CheckResult:
+                  exception: Any = None, because_of: str = "") -> CheckResult:
     failed = status in ("failed", "error")
+    own = failed and not because_of  # a consequence of another check's problem takes that check's advice
     return CheckResult(
         id=check["id"], title=check["title"], status=status,  # type: ignore[arg-type]
         points=check["points"] if status == "passed" else 0.0, max_points=check["points"],
         message=message if status != "passed" else "",
         # The check's own concepts, then those of the PyTorch error that made it fail (if it was explained).
         concepts=list(dict.fromkeys(check["concepts"] + (concepts or []) * failed)),
-        why_it_matters=check["why_it_matters"] if failed else "",
-        what_to_try=(what_to_try or check["what_to_try"]) if failed else "",
+        why_it_matters=check["why_it_matters"] if own else "",
+        what_to_try=(what_to_try or check["what_to_try"]) if own else "",
         hidden=check["hidden"], duration=round(duration, 3), slowest_probe=round(slowest_probe, 3),
         devices=[DeviceRun(device=d, status=s) for d, s in devices or []],  # type: ignore[arg-type]
         file=file if failed else "", line=line if failed else 0, exception=exception if failed else None,
+        because_of=because_of if failed else "",
     )
 
 

@@ -6,6 +6,7 @@ imports torch, and whatever goes wrong becomes a result with a clear message, ne
 from __future__ import annotations
 
 import ast
+import importlib.metadata
 import json
 import os
 import shutil
@@ -23,7 +24,7 @@ from pydantic import ValidationError
 from grader.results import CheckResult, ExerciseResult
 from grader.runner import isolation
 from grader.runner.sandbox import ALWAYS_PRELOAD, PRELOAD_IF_IMPORTED
-from grader.spec import ExerciseSpec
+from grader.spec import ExerciseSpec, requirement_name
 
 
 
@@ -75,6 +76,7 @@ def write_job(spec: ExerciseSpec, submission: Path | None, root: Path, *, time_s
         "solution_folder": str(spec.solution_folder.resolve()),
         "submission_folder": str(staged), "module": Path(spec.files[0]).stem,
         "time_s": time_s, "memory_mb": memory_mb, "processes": processes, "run_dir": str(run_dir),
+        "packages": list(spec.packages),
         "result_file": str(root / "result.json"),
         "cache_dir": str(cache_dir()) if use_cache else None, "debug": debug,
         "record_dir": str(record_dir.resolve()) if record_dir else None,
@@ -191,8 +193,21 @@ def stage_submission(spec: ExerciseSpec, submission: Path | None, dest: Path) ->
     return None
 
 
+def package_modules(requirements: list[str]) -> list[str]:
+    """The top-level modules of the packages an exercise allows (`packages:`), where they are installed:
+    `pandas` for pandas, `sklearn` for scikit-learn."""
+    wanted = {requirement_name(r) for r in requirements}
+    if not wanted:
+        return []
+    found = {name: dist for name, dists in importlib.metadata.packages_distributions().items() for dist in dists
+             if requirement_name(dist) in wanted and not name.startswith("_")}
+    return sorted(found)
+
+
 def preload_modules(spec: ExerciseSpec, staged: Path) -> list[str]:
-    """Heavy modules the student's files or the probes import at the top: the zygote imports them once."""
+    """Heavy modules the student's files or the probes import at the top, and the exercise allows or the
+    grader always has: the zygote imports them once, so no worker pays for them again."""
+    allowed = PRELOAD_IF_IMPORTED | set(package_modules(spec.packages))
     wanted = list(ALWAYS_PRELOAD)
     for path in [*staged.glob("*.py"), spec.checks_folder / "probes.py"]:
         try:
@@ -204,7 +219,7 @@ def preload_modules(spec: ExerciseSpec, staged: Path) -> list[str]:
                 [node.module] if isinstance(node, ast.ImportFrom) and node.module and not node.level else [])
             for name in names:
                 top = name.split(".")[0]
-                if top in PRELOAD_IF_IMPORTED and top not in wanted:
+                if top in allowed and top not in wanted:
                     wanted.append(top)
     return wanted
 

@@ -29,6 +29,7 @@ class CaseOutcome:
     line: int = 0
     concepts: list[str] = field(default_factory=list)  # glossary ids of the PyTorch error explained, if any
     exception: Any = None  # grader.results.RaisedError: what the student's code raised, if it raised
+    because_of: list[str] = field(default_factory=list)  # other checks whose problem this failure may follow from
 
 
 @dataclass
@@ -104,7 +105,7 @@ def _classify(report: pytest.TestReport, call: pytest.CallInfo[None], title: str
         return CaseOutcome("passed", duration=duration)
     exc = call.excinfo.value if call.excinfo else None
     if isinstance(exc, CheckFailed):
-        return CaseOutcome("failed", exc.message, exc.what_to_try, duration)
+        return CaseOutcome("failed", exc.message, exc.what_to_try, duration, because_of=exc.because_of)
     if isinstance(exc, StudentCodeFailed):
         failure = explain_failure(exc.outcome, title, state.limits)
         return CaseOutcome("failed", failure.message, failure.what_to_try, duration=duration, concepts=failure.concepts,
@@ -143,7 +144,8 @@ def roll_up(cases: list[CaseOutcome]) -> CaseOutcome:
             if bad[0].device and len(devices) > 1:
                 message = f"Checked on the {device_name(bad[0].device)}. {message}"
             return CaseOutcome(status, message, bad[0].what_to_try, duration, slowest, devices=devices,
-                               file=bad[0].file, line=bad[0].line, concepts=bad[0].concepts, exception=bad[0].exception)
+                               file=bad[0].file, line=bad[0].line, concepts=bad[0].concepts, exception=bad[0].exception,
+                               because_of=bad[0].because_of)
     if all(c.status == "skipped" for c in cases):
         return CaseOutcome("skipped", cases[0].message, duration=duration, slowest_probe=slowest, devices=devices)
     return CaseOutcome("passed", duration=duration, slowest_probe=slowest, devices=devices)

@@ -10,6 +10,7 @@ code in the judge. CUDA is never initialised in the zygote.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import gc
 import importlib
@@ -448,14 +449,25 @@ def _worker_main(job_fd: int, private_fds: tuple[int, ...], vsize: int, group: i
     _confine(job, work, mounts, facts)
     os.write(report_fd, json.dumps(facts.as_dict()).encode())
     os.close(report_fd)
+    # A probe may simulate an environment (a GPU that is there, or not) from before the student's module
+    # is imported, so that what the module computes at import time sees it too.
+    environment = contextlib.ExitStack()
+    setup = getattr(probe, "before_import", None)
     try:
-        module = importlib.import_module(job.module)
-    except BaseException as exc:  # noqa: BLE001 - SystemExit and KeyboardInterrupt are the student's too
-        return _write_error(work, describe_exception(exc, job.code_dir, during="import"), job.result_name)
-    try:
-        value = probe(module, **job.kwargs)
-    except BaseException as exc:  # noqa: BLE001
-        return _write_error(work, describe_exception(exc, job.code_dir, during="probe"), job.result_name)
+        if setup is not None:
+            environment.enter_context(setup(**job.kwargs))
+    except Exception:  # noqa: BLE001 - the exercise's own set-up is broken: a grader error
+        return _write_error(work, {"kind": "grader", "type": "ProbeSetupError", "message": traceback.format_exc()[-2000:]},
+                            job.result_name)
+    with environment:
+        try:
+            module = importlib.import_module(job.module)
+        except BaseException as exc:  # noqa: BLE001 - SystemExit and KeyboardInterrupt are the student's too
+            return _write_error(work, describe_exception(exc, job.code_dir, during="import"), job.result_name)
+        try:
+            value = probe(module, **job.kwargs)
+        except BaseException as exc:  # noqa: BLE001
+            return _write_error(work, describe_exception(exc, job.code_dir, during="probe"), job.result_name)
     try:
         plain = to_plain(value)
     except TypeError as exc:

@@ -26,7 +26,10 @@ from grader.checks.observe import describe_error
 
 
 H, W = 5, 7  # not square, so a transposed image shows up
-LABELS = [7, 2, 12, 0, 5, 3, 9, 1, 4, 8, 6, 11]
+# Distinct, at least 3 apart and none below 13: a label renumbered (0, 1, 2...), shifted by one or two, or
+# read from another column is no row's label, so only the labels check judges it; a label that is
+# another row's label means the pairing of images and labels broke, which the other checks judge.
+LABELS = [40, 13, 58, 22, 31, 67, 49, 16, 25, 61, 34, 52]
 
 
 def _grey(k: int) -> int:
@@ -177,7 +180,8 @@ def columns(module, seed: int) -> dict:
     """Items of a dataset whose CSV has extra columns and `filename`/`label` in other positions."""
     header = ["id", "label", "split", "filename"]
     folder = _folder(seed, 5, header=tuple(header))
-    out = {**_public(folder), "header": header, "first_line": ",".join(str(folder["rows"][0][h]) for h in header)}
+    out = {**_public(folder), "header": header, "first_line": ",".join(str(folder["rows"][0][h]) for h in header),
+           "cells": [{h: str(row[h]) for h in header} for row in folder["rows"]]}
     # The same files with the plain `filename,label` header first, uncaught: an exception there is not
     # about the columns, and the framework explains it. Only then is an exception blamed on the columns.
     plain_csv = os.path.join(os.path.dirname(folder["csv"]), "plain.csv")
@@ -209,6 +213,14 @@ def grayscale(module, seed: int) -> dict:
     names = [f"{chr(ord('a') + k)}_{m.replace(';', '_').lower()}.png" for k, m in enumerate(modes)]
     folder = _folder(seed, len(modes), images=[images[m] for m in modes], names=names)
     dataset = _make(module, folder)
+    # The same files through a transform: what it receives must be grey too.
+    received: list[dict] = []
+
+    def noting(image):
+        received.append(_image_facts(image))
+        return image
+
+    through = _make(module, folder, transform=noting)
     found = []
     for i, row in enumerate(folder["rows"]):
         path = os.path.join(folder["root"], row["filename"])
@@ -217,8 +229,11 @@ def grayscale(module, seed: int) -> dict:
             expected = TF.to_tensor(stored.convert("L"))
         result = dataset[i]
         image, _ = _split(result)
+        before = len(received)
+        _split(through[i])
         found.append({"pair": _is_pair(result), "returned": _image_facts(result), "mode": mode,
-                      "image": _image_facts(image, with_tensor=True), "expected": expected})
+                      "image": _image_facts(image, with_tensor=True), "expected": expected,
+                      "to_transform": received[before:before + 1]})
     return {"items": found}
 
 

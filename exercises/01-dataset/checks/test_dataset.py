@@ -57,6 +57,37 @@ def _said_image(image: dict) -> str:
     return f"a value of type {image['type']}"
 
 
+def _label_of_another_row(label: dict, row: int, rows: list[dict]) -> int | None:
+    """The other row whose label an item of row `row` carries: the pairing of images and labels broke,
+    which the checks about rows and batches judge. A label that is no row's label at all (renumbered,
+    converted, of another type) is the labels check's business, judged there and only there."""
+    value = _number(label)
+    if value is None or value == rows[row]["label"]:
+        return None
+    return next((j for j, r in enumerate(rows) if j != row and r["label"] == value), None)
+
+
+def _renumbered(run: dict) -> str:
+    """A sentence when the labels returned are the CSV's labels renumbered 0, 1, 2... (in the order of their
+    values or of their first appearance, as LabelEncoder or pandas category codes do); else ''."""
+    rows = run["rows"]
+    got = [_number(item["label"]) for item in run["items"] if item["pair"]]
+    want = [row["label"] for row in rows][:len(got)]
+    by_value = [sorted(set(want)).index(w) for w in want]
+    by_appearance = [list(dict.fromkeys(want)).index(w) for w in want]
+    if got in (by_value, by_appearance):
+        return (f" The CSV's labels {', '.join(map(str, want))} came back as {', '.join(_said_number(g) for g in got)}: "
+                "renumbered from 0. A label is the class number the CSV gives; renumbering changes which class it "
+                "means, and the model then learns other classes than the data's.")
+    return ""
+
+
+def _more_channels(shape: list[int], height: int, width: int) -> bool:
+    """An image with the right height and width but 2-4 channels: the grey conversion went missing (the
+    grayscale check's problem), not this check's."""
+    return len(shape) >= 3 and tuple(shape[-2:]) == (height, width) and shape[-3] in (2, 3, 4)
+
+
 def _pairs(run: dict) -> list[dict]:
     items = run["items"]
     for i, item in enumerate(items):
@@ -94,16 +125,21 @@ def test_items_in_csv_order(student):
         if got != i:
             by_name = [r["filename"] for r in sorted(rows, key=lambda r: r["filename"])]
             returned = [rows[x["identity"]]["filename"] if x["identity"] is not None else None for x in run["items"]]
-            hint = " That is the order of the sorted file names: the rows were sorted." if returned == by_name else ""
+            hint = ""
+            if returned == by_name:
+                hint = " Your items came in the order of the file names sorted alphabetically, not in the CSV's order."
+            elif returned == run["listing"][:len(returned)]:
+                hint = (" Your items came in the order in which the folder lists its files (`os.listdir`), not in the "
+                        "CSV's order.")
             fail(f"dataset[{i}] returned the image {rows[got]['filename']}, but row {i} of the CSV (counting from 0 "
                  f"after the header) is {rows[i]['filename']}. The CSV lists the files in this order: {listed}.{hint}",
                  what_to_try="Keep the rows in the order the CSV gives them: do not sort them and do not list the "
                              "folder; item idx is row idx.")
-        label = _number(item["label"])
-        expect(label == rows[i]["label"],
-               f"dataset[{i}] returned the image {rows[i]['filename']} with the label {_said_label(item['label'])}, but "
-               f"its row in the CSV says label {rows[i]['label']}.",
-               what_to_try="Read the filename and the label from the same row, and return them together.")
+        other = _label_of_another_row(item["label"], i, rows)
+        if other is not None:
+            fail(f"dataset[{i}] returned the image {rows[i]['filename']} with the label {_said_label(item['label'])}, "
+                 f"which is the label of row {other} ({rows[other]['filename']}); row {i} says {rows[i]['label']}.",
+                 what_to_try="Read the filename and the label from the same row, and return them together.")
 
 
 def test_csv_columns(student):
@@ -124,14 +160,30 @@ def test_csv_columns(student):
                f"With the header `{header}`, dataset[{i}] returned an image that is none of the listed files.",
                what_to_try="Use the `filename` column, found by its name, to build the path.")
         label = _number(item["label"])
-        expect(label == rows[got]["label"],
-               f"With the header `{header}`, dataset[{i}] returned the image {rows[got]['filename']} with label "
-               f"{_said_label(item['label'])}, but the `label` column says {rows[got]['label']} for that file.",
-               what_to_try="Find the columns by their names (`row['label']` with csv.DictReader), not by position.")
+        column = next((name for name in run["header"] if name != "label" and label is not None
+                       and _number({"kind": "str", "value": run["cells"][got][name]}) == label), None)
+        if column is not None:
+            fail(f"With the header `{header}`, dataset[{i}] returned the image {rows[got]['filename']} with label "
+                 f"{_said_label(item['label'])}, the value of its `{column}` column; its `label` column says "
+                 f"{rows[got]['label']}.",
+                 what_to_try="Find the columns by their names (`row['label']` with csv.DictReader), not by position.")
+        other = _label_of_another_row(item["label"], got, rows)
+        if other is not None:
+            fail(f"With the header `{header}`, dataset[{i}] returned the image {rows[got]['filename']} with the label "
+                 f"of another row ({_said_label(item['label'])}, the label of {rows[other]['filename']}).",
+                 what_to_try="Take the filename and the label from the same row, each by its column's name.")
 
 
 def test_grayscale(student):
     run = student.run(probes.grayscale, seed=SEED)
+    for i, item in enumerate(_pairs(run)):
+        given = item["to_transform"][0] if item["to_transform"] else None
+        if given and given["kind"] == "pil" and given["mode"] != "L":
+            fail(f"With a transform given, dataset[{i}] (a file stored in mode {item['mode']!r}) passed it a PIL image "
+                 f"in mode {given['mode']!r}, not one grey channel: the conversion is skipped when there is a "
+                 "transform, so the model would get colour images exactly when the user asked for a transform.",
+                 what_to_try='Convert right after opening, before anything else: `Image.open(path).convert("L")`, '
+                             "then the transform (or to_tensor) on that image.")
     for item in _pairs(run):
         mode, image, expected = item["mode"], item["image"], item["expected"]
         if image["kind"] != "tensor":
@@ -165,6 +217,9 @@ def test_default_tensor(student):
         expect(image["kind"] == "tensor",
                f"Without a transform, dataset[{i}] returned {_said_image(image)} as its image; it should be a tensor.",
                what_to_try="When `self.transform` is None, return `TF.to_tensor(pil_image)`.")
+        if _more_channels(image["shape"], size[1], size[2]) and len(image["shape"]) == 3:
+            fail(f"Without a transform, dataset[{i}] returned a tensor of shape {tuple(image['shape'])}: "
+                 f"{image['shape'][0]} channels for a file stored with one grey channel.", because_of="grayscale")
         expect(tuple(image["shape"]) == size,
                f"Without a transform, dataset[{i}] returned a tensor of shape {tuple(image['shape'])} for an image "
                f"{size[1]} pixels high and {size[2]} wide; it should be {size} ([channels, height, width]).",
@@ -207,6 +262,9 @@ def test_transform_applied(student):
                f"dataset[{i}] gave the transform {_said_image(call)}; it should receive the PIL image.",
                what_to_try="Pass the image from `Image.open(path).convert(\"L\")` to the transform.")
         expect(call["mode"] == "L",
+               f"dataset[{i}] gave the transform a PIL image in mode {call['mode']!r}, for a file stored in mode 'L'.",
+               because_of="grayscale")
+        expect(call["mode"] == "L",
                f"dataset[{i}] gave the transform a PIL image in mode {call['mode']!r}; convert it to \"L\" first.",
                what_to_try="`image = Image.open(path).convert(\"L\")`, then `self.transform(image)`.")
         expect(tuple(call["size"]) == (width, height) and call["identity"] == i,
@@ -245,22 +303,25 @@ def test_labels(student):
             expect(label["kind"] == "int",
                    f"dataset[{i}] returned the label as {_said_label(label)}; it should be an int.",
                    what_to_try="Return `int(row['label'])`.")
-        expect(_number(label) == want,
-               f"dataset[{i}] returned the label {_said_number(_number(label))}, but its row in the CSV says {want}.",
-               what_to_try="Take the label from the same CSV row as the filename.")
+        if _number(label) != want:
+            fail(f"dataset[{i}] returned the label {_said_number(_number(label))}, but its row in the CSV says {want}."
+                 + _renumbered(run),
+                 what_to_try="Return the number in the row's `label` column as it is (`int(row['label'])`), from the "
+                             "same row as the filename.")
 
 
 def test_lazy_loading(student):
     run = student.run(probes.lazy, seed=SEED)
     # The verdict comes from the pixels; opening files in __init__ (say, to check they exist) is allowed.
     opens = run["opens_in_init"]
-    opened = (f" Creating the dataset opened {opens} image file(s) with Image.open; __init__ should only read the "
-              "CSV, since a real data set can be far larger than your memory.") if opens else ""
+    opened = (f" Creating the dataset opened {opens} image file(s) with Image.open. __init__ should only read the "
+              "CSV: a real data set has more images than fit in memory, and more files than a program may keep "
+              "open at once.") if opens else ""
     for i, item in enumerate(_pairs(run)):
         if item["old"] is not None:
             fail(f"After the dataset was created, the check replaced every image file with a new picture. dataset[{i}] "
                  f"still returned the old pixels (grey level {run['old_greys'][item['old']]}, the file now holds "
-                 f"{run['new_greys'][item['old']]}): the images were read in advance, not when asked for.{opened}",
+                 f"{run['new_greys'][item['old']]}): the image was read, or opened, before it was asked for.{opened}",
                  what_to_try="Open the file in __getitem__, each time it is called: "
                              "`Image.open(os.path.join(self.root_dir, filename))`.")
         expect(item["new"] is not None,
@@ -278,6 +339,13 @@ def test_dataloader(student):
         expect(batch["pair"], f"Batch {number} from the DataLoader was a {batch.get('type')}, not (images, labels).",
                what_to_try="Return `image, label` from __getitem__: the DataLoader stacks them into two batches.")
         images, labels = batch["images"], batch["labels"]
+        if images["kind"] == "tensor" and len(images["shape"]) == 4 and _more_channels(images["shape"], probes.H, probes.W):
+            fail(f"Batch {number} of images from DataLoader(batch_size=4) has shape {tuple(images['shape'])}: "
+                 f"{images['shape'][1]} channels per image, for files stored with one grey channel.",
+                 because_of="grayscale")
+        if labels["kind"] == "tensor" and labels["shape"] == [4, 1]:
+            fail(f"Batch {number} of labels has shape (4, 1): each label came with a dimension of its own, so the "
+                 "batch of labels is a column instead of shape (4,).", because_of="labels")
         expect(images["kind"] == "tensor" and tuple(images["shape"]) == (4, 1, probes.H, probes.W),
                f"Batch {number} of images from DataLoader(batch_size=4) is {_said_image(images)}; it should be a "
                f"tensor of shape (4, 1, {probes.H}, {probes.W}) for {probes.H}x{probes.W} images.",
@@ -293,9 +361,11 @@ def test_dataloader(student):
         for identity, value in zip(batch["identities"], values):
             expect(identity is not None, f"Batch {number} holds an image that is none of the files in the CSV.",
                    what_to_try="Return the image of the row asked for.")
-            expect(value == rows[identity]["label"],
-                   f"In batch {number}, the image {rows[identity]['filename']} came with label {_said_number(value)}, but its row "
-                   f"says {rows[identity]['label']}.", what_to_try="Return the image and label of the same row.")
+            other = _label_of_another_row({"kind": "float", "value": value}, identity, rows) if value is not None else None
+            if other is not None:
+                fail(f"In batch {number}, the image {rows[identity]['filename']} came with label {_said_number(value)}, "
+                     f"the label of another image ({rows[other]['filename']}); its own row says "
+                     f"{rows[identity]['label']}.", what_to_try="Return the image and label of the same row.")
             seen.append(identity)
     missing = [rows[k]["filename"] for k in range(n) if k not in seen]
     twice = sorted({rows[k]["filename"] for k in seen if seen.count(k) > 1})

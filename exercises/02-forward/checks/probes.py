@@ -1,7 +1,7 @@
 """Probes for exercise 2. Each builds the student's (or the reference's) MNISTNet with seeded
 weights inside a sandboxed worker, feeds it seeded images and records what happened: the output,
-what every convolution and linear layer received and returned (global forward hooks, so a layer
-the student creates inside forward is seen too), parameters created during forward, gradients,
+what every convolution and linear computation received and returned (however it was written: a
+layer made in __init__, one made inside forward, or a functional call on a layer's weights), parameters created during forward, gradients,
 and how outputs depend on the inputs. The checks compare these records; the probes judge nothing."""
 
 
@@ -11,6 +11,7 @@ from torch.nn.modules import module as nn_module
 
 from grader.checks.batch import input_dependence
 from grader.checks.observe import describe, describe_error
+from grader.checks.spies import ModelWatch
 
 SIZES = (1, 2, 4, 5, 7, 8, 16, 32, 64)  # batch sizes tried; the large ones find a hard-coded batch size
 FLAT = 32 * 7 * 7
@@ -27,38 +28,34 @@ def _model(module, seed: int) -> nn.Module:
     return module.MNISTNet()
 
 
-def _role(layer: nn.Module) -> str | None:
-    """Which layer of the architecture a call plays, by its sizes (works for layers made anywhere)."""
-    if isinstance(layer, nn.Conv2d):
-        return {1: "conv1", 16: "conv2"}.get(layer.in_channels)
-    if isinstance(layer, nn.Linear):
-        if layer.in_features == FLAT:
+def _role(kind: str, weight_shape: list[int]) -> str | None:
+    """Which layer of the architecture a computation plays, by its weight's sizes (works for layers made
+    anywhere, and for functional calls such as `F.linear(x, self.fc1.weight, self.fc1.bias)`)."""
+    if kind == "Conv2d":
+        return {1: "conv1", 16: "conv2"}.get(weight_shape[1])
+    if kind == "Linear":
+        if weight_shape[1] == FLAT:
             return "fc1"
-        if layer.in_features == 128 and layer.out_features == 10:
+        if weight_shape == [10, 128]:
             return "fc2"
     return None
 
 
 class _Watch:
-    """While active: every Conv2d/Linear call anywhere (input and output, cloned at once so that
-    later in-place operations do not change the record), and every parameter or submodule that
-    gets registered on any module."""
+    """While active: every convolution and linear computation (a ModelWatch's: input and output, cloned
+    at once so that later in-place operations do not change the record), and every parameter or
+    submodule that gets registered on any module."""
 
     def __init__(self, model: nn.Module):
-        self.names = {id(m): name for name, m in model.named_modules() if name}
-        self.calls: list[dict] = []
+        self.model_watch = ModelWatch(model, layers=True)
         self.new_params: list[dict] = []
         self.new_modules: list[dict] = []
         self._handles: list = []
         self._owners: list = []  # modules that registered a parameter during the watch
 
-    def _forward(self, layer, args, output):
-        if isinstance(layer, (nn.Conv2d, nn.Linear)) and args and isinstance(args[0], torch.Tensor) \
-                and isinstance(output, torch.Tensor):
-            self.calls.append({
-                "role": _role(layer), "layer": self.names.get(id(layer)), "kind": type(layer).__name__,
-                "input": args[0].detach().clone(), "output": output.detach().clone(),
-            })
+    @property
+    def calls(self) -> list[dict]:
+        return [{"role": _role(c["kind"], c["weight_shape"]), **c} for c in self.model_watch.layers]
 
     def _param(self, owner, name, param):
         shape = list(param.shape) if isinstance(param, torch.Tensor) else None
@@ -73,13 +70,14 @@ class _Watch:
 
     def __enter__(self):
         self._handles = [
-            nn_module.register_module_forward_hook(self._forward),
             nn_module.register_module_parameter_registration_hook(self._param),
             nn_module.register_module_module_registration_hook(self._submodule),
         ]
+        self.model_watch.__enter__()
         return self
 
     def __exit__(self, *exc):
+        self.model_watch.__exit__(*exc)
         for handle in self._handles:
             handle.remove()
         return False
@@ -167,8 +165,13 @@ def dropout_trace(module, seed: int, n: int) -> dict:
     def watched() -> dict:
         with torch.no_grad(), _Watch(model) as watch:
             out = model(x)
+        calls = watch.model_watch.module_calls
         return {
             "output": out if isinstance(out, torch.Tensor) else None,
+            # How dropout was applied: the layer of __init__, one made in forward, or F.dropout.
+            "dropout_called": any(c["layer"] == "dropout" for c in calls),
+            "dropouts_made_in_forward": sum(1 for c in calls if c["layer"] is None and c["kind"].startswith("Dropout")),
+            "functional_dropout": "dropout" in watch.model_watch.functions,
             "fc1_in": [c["input"] for c in watch.calls if c["role"] == "fc1"],
             "fc1_out": [c["output"] for c in watch.calls if c["role"] == "fc1"],
             "fc2_in": [c["input"] for c in watch.calls if c["role"] == "fc2"],

@@ -47,9 +47,7 @@ def _working_size(student) -> int:
             return n
     tried = ", ".join(str(n) for n in probes.SIZES)
     fail(f"This check needs a forward pass that returns logits of shape [N, 10], and yours did not for any of "
-         f"the batch sizes tried ({tried}), so it could not look further. Fix the check {SHAPE_TITLE} first.",
-         what_to_try="Make forward return `self.fc2(x)` of shape [N, 10]; the check on the output shape says what "
-                     "went wrong.")
+         f"the batch sizes tried ({tried}), so it could not look further.", because_of="output-shape")
 
 
 def _same(a, b) -> bool:
@@ -170,9 +168,10 @@ def test_output_shape(student):
     flatten_tip = ("Flatten with `x = torch.flatten(x, 1)` or `x = x.view(x.size(0), -1)`: the batch size comes "
                    "from the input itself, so the same code works for a batch of 1, 5 or 64 images.")
     if "squeezed" in kinds:
-        text += (" `.squeeze()` removes every dimension of size 1, and with one image that includes the batch "
-                 "dimension; `torch.flatten(x)` without a start dimension flattens the batch dimension away too.")
-        fail(text, what_to_try="Do not squeeze. " + flatten_tip)
+        text += (" Two lines do that: `.squeeze()`, which removes every dimension of size 1 (with one image, the "
+                 "batch dimension too), and `torch.flatten(x)` without a start dimension, which flattens the batch "
+                 "dimension into the features.")
+        fail(text, what_to_try="Keep dimension 0 for the batch. " + flatten_tip)
     if kind == "type":
         fail(text, what_to_try="End forward with `return self.fc2(x)`.")
     fail(text + " A number written in for the batch size (such as `x.view(64, -1)`) works for that one batch size "
@@ -184,9 +183,8 @@ def test_batch_independence(student):
     shapes = _shapes(student)
     sizes = [n for n in (4, 5, 7, 8, 2, 16, 32, 64) if _right_shape(shapes[n], n)]
     expect(sizes, "This check feeds your model a batch of several images, and your forward did not return "
-                  f"[N, 10] for any batch of more than one image, so it could not look further. Fix the check "
-                  f"{SHAPE_TITLE} first.",
-           what_to_try="Flatten with `torch.flatten(x, 1)` or `x.view(x.size(0), -1)`.")
+                  "[N, 10] for any batch of more than one image, so it could not look further.",
+           because_of="output-shape")
     runs = [(sizes[0], student.run(probes.batch_independence, seed=SEED, n=sizes[0]))]
     if _right_shape(shapes[1], 1):
         runs.append((1, student.run(probes.batch_independence, seed=SEED, n=1)))
@@ -241,8 +239,7 @@ def test_forward_pass(student, reference):
         other = _other_activation(conv2["input"], lambda fn: F.max_pool2d(fn(a1), 2)) \
             or _other_activation(conv2["input"], lambda fn: fn(F.max_pool2d(a1, 2)))
         if other:
-            fail(f"conv1's output went through {other} instead of ReLU before pooling and conv2.",
-                 what_to_try="`x = self.pool(F.relu(self.conv1(x)))`.")
+            fail(f"conv1's output went through {other} instead of ReLU before pooling and conv2.", because_of="activations")
         fail(f"conv2's input is not conv1's output after ReLU and pooling "
              f"({_largest_difference(conv2['input'], F.max_pool2d(F.relu(a1), 2))}).",
              what_to_try="`x = self.pool(F.relu(self.conv1(x)))`, then `self.conv2(x)`.")
@@ -267,8 +264,7 @@ def test_forward_pass(student, reference):
         other = _other_activation(got, lambda fn: F.max_pool2d(fn(a2), 2).reshape(n, -1)) \
             or _other_activation(got, lambda fn: fn(F.max_pool2d(a2, 2)).reshape(n, -1))
         if other:
-            fail(f"conv2's output went through {other} instead of ReLU before pooling and fc1.",
-                 what_to_try="`x = self.pool(F.relu(self.conv2(x)))`.")
+            fail(f"conv2's output went through {other} instead of ReLU before pooling and fc1.", because_of="activations")
         if got.dim() == 2 and got.shape[1] != pooled.shape[1]:
             fail(f"fc1 received {got.shape[1]} features per image instead of 32 * 7 * 7 = 1568: after conv2 the "
                  "result must go through ReLU and pooling, then be flattened.",
@@ -281,8 +277,7 @@ def test_forward_pass(student, reference):
     if verdict is None:
         other = next((name for name, fn in OTHER_ACTIVATIONS
                       if _dropout_pattern(fc2["input"], fn(fc1["output"])) is not None), None)
-        expect(other is None, f"fc1's output went through {other} instead of ReLU before fc2.",
-               what_to_try="`x = self.dropout(F.relu(self.fc1(x)))`.")
+        expect(other is None, f"fc1's output went through {other} instead of ReLU before fc2.", because_of="activations")
     expect(verdict is not None,
            f"fc2's input is not fc1's output after ReLU and dropout "
            f"({_largest_difference(fc2['input'], F.relu(fc1['output']))}).",
@@ -303,13 +298,24 @@ def test_activations(student, reference):
     n = _working_size(student)
     run = student.run(probes.trace, seed=SEED, n=n)
     roles = _by_role(run["calls"])
-    points = (("conv1", "conv2", "`x = self.pool(F.relu(self.conv1(x)))`"),
-              ("conv2", "fc1", "`x = self.pool(F.relu(self.conv2(x)))`"),
-              ("fc1", "fc2", "`x = self.dropout(F.relu(self.fc1(x)))`"))
+    # What the layer after receives when `fn` is the activation (pooling before or after it, then flattening).
+    pooled = lambda out, fn: [F.max_pool2d(fn(out), 2), fn(F.max_pool2d(out, 2))]  # noqa: E731
+    points = (("conv1", "conv2", "`x = self.pool(F.relu(self.conv1(x)))`", pooled),
+              ("conv2", "fc1", "`x = self.pool(F.relu(self.conv2(x)))`",
+               lambda out, fn: [p.reshape(n, -1) for p in pooled(out, fn)]),
+              ("fc1", "fc2", "`x = self.dropout(F.relu(self.fc1(x)))`", lambda out, fn: [fn(out)]))
     seen = 0
-    for before, after, line in points:
+    for before, after, line, receives in points:
         for call in roles[after]:
             seen += 1
+            for out in (c["output"] for c in roles[before][:1]):
+                other = next((name for name, fn in OTHER_ACTIVATIONS
+                              if any(_same(call["input"], r) for r in receives(out, fn))), None)
+                if other is not None:
+                    fail(f"The output of {before} went through {other} before reaching {after}, where this model "
+                         "uses ReLU (see the table in the instructions): with another activation the same weights "
+                         "compute something else.",
+                         what_to_try=f"Apply ReLU right after {before}: {line}.")
             negative = int((call["input"] < 0).sum())
             if negative:
                 fail(f"The input of {after} had {negative} negative values out of {call['input'].numel()} "
@@ -317,7 +323,7 @@ def test_activations(student, reference):
                      f"output of {before} did not go through ReLU before reaching {after}. Without an activation "
                      "between them, two layers in a row can only compute what one layer could.",
                      what_to_try=f"Apply ReLU right after {before}: {line}.")
-    if not seen:  # the layers were not called as modules: only a right result says the ReLUs are there
+    if not seen:  # no layer computation was seen: only a right result says the ReLUs are there
         expect(_same(run["output"], reference.run(probes.logits, seed=SEED, n=n)["output"]),
                "The check could not see your layers being called, so it could not look at what happens between "
                "them.", what_to_try="Call the layers made in __init__ as functions: `self.conv1(x)`, `self.fc1(x)`...")
@@ -380,12 +386,19 @@ def test_dropout_modes(student):
 
     made_layers = any(call["new_params"] for call in evaluation + training)
     eval_verdicts = [verdict(call) for call in evaluation]
-    for found in eval_verdicts:
+    for call, found in zip(evaluation, eval_verdicts):
         if found is not None and found[0] == "dropout":
+            if call["dropouts_made_in_forward"]:
+                how = ("Your forward makes a new `nn.Dropout` layer each time it runs: a layer made there is not "
+                       "part of the model, so `model.eval()` never reaches it, and a new layer is in training mode.")
+            elif call["functional_dropout"]:
+                how = ("Your forward calls `F.dropout`, which does not know the model's mode: its `training` "
+                       "argument is True unless you pass it.")
+            else:
+                how = "Something in forward applied dropout whatever the model's mode."
             fail(f"In evaluation mode (after `model.eval()`), {found[1]:.0%} of fc1's outputs were set to zero and "
-                 f"the rest multiplied by {found[2]:.3g} before fc2: dropout was still on. `F.dropout(x, p)` does not "
-                 "know the model's mode (its `training` argument is True unless you pass it), so evaluation results "
-                 "become random.",
+                 f"the rest multiplied by {found[2]:.3g} before fc2: dropout was still on, so evaluation results "
+                 f"become random. {how}",
                  what_to_try="Use the layer made in __init__, `x = self.dropout(x)`, which follows `model.train()` "
                              "and `model.eval()`; or pass `training=self.training` to `F.dropout`.")
     if None in eval_verdicts and not made_layers:
@@ -410,6 +423,12 @@ def test_dropout_modes(student):
         if elsewhere:
             fail("In training mode, fc2 received fc1's activations unchanged: dropout was applied somewhere else in "
                  "forward, not between fc1 (with its ReLU) and fc2 where this model uses it.",
+                 what_to_try="`x = self.dropout(F.relu(self.fc1(x)))`, then `return self.fc2(x)`.")
+        if training[0]["dropout_called"]:
+            fail("In training mode (after `model.train()`), fc2 received fc1's activations unchanged, and the outputs "
+                 "were exactly those of evaluation mode. Your forward does call `self.dropout`, but its result is not "
+                 "what goes on to fc2: a layer returns a new tensor and leaves its input as it was, so the result has "
+                 "to be kept (`x = self.dropout(x)`).",
                  what_to_try="`x = self.dropout(F.relu(self.fc1(x)))`, then `return self.fc2(x)`.")
         fail("In training mode (after `model.train()`), fc2 received fc1's activations unchanged, and the outputs "
              "were exactly those of evaluation mode: dropout was never applied. `self.dropout` is created in "

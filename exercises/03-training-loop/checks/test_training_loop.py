@@ -16,6 +16,23 @@ def _mean(values):
     return sum(values) / len(values)
 
 
+def _means(losses):
+    """The two right answers for a mean loss: over batches, and over samples (each batch's mean loss
+    weighted by its size, as `loss.item() * inputs.size(0)` summed and divided by the sample count)."""
+    per_sample = sum(seen["loss"] * seen["count"] for seen in losses) / sum(seen["count"] for seen in losses)
+    return _mean([seen["loss"] for seen in losses]), per_sample
+
+
+def _is_a_mean(value, losses):
+    return any(close(value, mean, rel=1e-4) for mean in _means(losses))
+
+
+def _said_means(losses):
+    per_batch, per_sample = _means(losses)
+    return (f"the mean of the {len(losses)} batch losses your loop computed is {per_batch:.6g}, and their mean over "
+            f"the {sum(seen['count'] for seen in losses)} samples is {per_sample:.6g}")
+
+
 def _forward_calls(run, function):
     """The model's forward calls recorded during `function`; there must be some."""
     expect(run["calls"], f"{function} never called the model on a batch.",
@@ -38,10 +55,18 @@ def test_epoch_loss(student):
            f"train_one_epoch returned {said(returned)}; it should return the mean training loss as a float.")
     expect(losses, "train_one_epoch never called the loss function it was given (`loss_fn`), so no loss was "
                    "computed on the batches.")
-    expected = _mean([seen["loss"] for seen in losses])
-    expect(close(returned["value"], expected, rel=1e-4),
-           f"train_one_epoch returned {returned['value']:.6g}, but the mean of the {len(losses)} batch losses your "
-           f"loop computed is {expected:.6g} (the last batch's loss was {losses[-1]['loss']:.6g}).",
+    kept = max(seen["graphs_kept"] for seen in losses)
+    if kept >= 3:
+        fail(f"train_one_epoch returned a float, but while it ran it kept the loss tensors of earlier batches: when the "
+             f"loss of batch {len(losses)} was computed, {kept} earlier loss tensors were still alive, each still part "
+             "of the computation graph that produced it (the record of every operation, kept until the tensor goes). "
+             "Memory then grows with every batch of an epoch.",
+             what_to_try="Keep numbers, not loss tensors: `losses.append(loss.item())` (or `loss.detach()`), and "
+                         "average those.")
+    last = (" That is the last batch's loss alone." if close(returned["value"], losses[-1]["loss"], rel=1e-6)
+            else f" (The last batch's loss was {losses[-1]['loss']:.6g}.)")
+    expect(_is_a_mean(returned["value"], losses),
+           f"train_one_epoch returned {returned['value']:.6g}, but {_said_means(losses)}.{last}",
            what_to_try="Add `loss.item()` for every batch to a running total, and divide by the number of batches "
                        "at the end (after the loop, not inside it).")
 
@@ -50,12 +75,20 @@ def test_fresh_gradients(student):
     run = student.run(probes.train_epoch, seed=SEED)
     steps = run["steps"]
     expect(steps, "Your loop never called `optimizer.step()`, so there was no update whose gradients could be "
-                  "checked.", what_to_try="Call `optimizer.step()` once per batch, after `loss.backward()`.")
+                  "checked.", because_of="optimizer-steps")
+    summed = run["summed"]
     for number, verdict in enumerate(steps, start=1):  # "scaled" (clipped gradients) is fine
+        if verdict == "stale" and len(steps) != run["batches"] and summed[number - 1] > 1:
+            fail(f"At optimizer step {number}, `.grad` held the gradients of {summed[number - 1]} batches added up: "
+                 f"{summed[number - 1]} backward passes ran since the gradients were last cleared (gradient "
+                 "accumulation), and one step followed them.", because_of="optimizer-steps")
         if verdict == "stale":
+            earlier = summed[number - 1] - 1
+            before = {0: " left from before", 1: " of the batch before it"}.get(earlier, f" of the {earlier} batches "
+                                                                                       "before it")
             fail(f"At optimizer step {number} of {len(steps)}, the parameters' `.grad` held this batch's gradient "
-                 "plus the gradients left over from earlier batches. `loss.backward()` adds to `.grad`; it never "
-                 "replaces it, so without clearing, every step uses the sum of all gradients so far.",
+                 f"plus the gradients{before}. `loss.backward()` adds to `.grad`; it never replaces it, so unless the "
+                 "gradients are cleared once per batch, each step also follows old gradients.",
                  what_to_try="Call `optimizer.zero_grad()` once per batch, before `loss.backward()` (at the start "
                              "of the loop body, or right after `optimizer.step()`).")
         if verdict == "cleared":
@@ -142,17 +175,24 @@ def test_evaluate_results(student):
                f"The {name} evaluate returned is {said(item)}, not a Python float.",
                what_to_try="Turn tensors into numbers with `.item()` before adding them up.")
     expect(losses, "evaluate never called the loss function it was given (`loss_fn`).")
-    expected_loss = _mean([seen["loss"] for seen in losses])
-    expect(close(loss["value"], expected_loss, rel=1e-4),
-           f"evaluate returned a mean loss of {loss['value']:.6g}, but the mean of the {len(losses)} batch losses "
-           f"it computed is {expected_loss:.6g}.",
+    expect(_is_a_mean(loss["value"], losses),
+           f"evaluate returned a mean loss of {loss['value']:.6g}, but {_said_means(losses)}.",
            what_to_try="Add `loss.item()` for every batch and divide by the number of batches after the loop.")
     correct = sum(seen["correct"] for seen in losses)
     count = sum(seen["count"] for seen in losses)
+    per_batch = _mean([seen["correct"] / seen["count"] for seen in losses])
     expect(0.0 <= accuracy["value"] <= 1.0,
            f"evaluate returned an accuracy of {accuracy['value']:.6g}; accuracy is a fraction between 0 and 1 "
            f"(here {correct} right out of {count} samples is {correct / count:.4g}).",
            what_to_try="Divide the number of correct predictions by the number of samples.")
+    if close(accuracy["value"], per_batch, rel=1e-6) and not close(per_batch, correct / count, rel=1e-6):
+        sizes = sorted({seen["count"] for seen in losses}, reverse=True)
+        fail(f"evaluate returned an accuracy of {accuracy['value']:.6g}: the mean of the {len(losses)} per-batch "
+             f"accuracies. The batches were not all the same size ({' and '.join(map(str, sizes))} samples), so each "
+             f"sample of the smaller last batch counted for more. Over all samples the model was right for {correct} "
+             f"of {count}, which is {correct / count:.4g}.",
+             what_to_try="Count the correct predictions over every batch, `(outputs.argmax(dim=1) == targets).sum()"
+                         ".item()`, and divide the total once, by the number of samples (`len(loader.dataset)`).")
     expect(close(accuracy["value"], correct / count, rel=1e-6),
            f"evaluate returned an accuracy of {accuracy['value']:.6g}, but the model's predictions were right for "
            f"{correct} of {count} samples, which is {correct / count:.4g}.",

@@ -1,6 +1,9 @@
 """Probes for exercise 4. Each runs one of the student's functions on a small seeded CNN and records
-where every tensor was: the device of the inputs each layer received, what the loss function was
-given, which tensors were moved and where, and where the results came back.
+where every tensor was: the device of the inputs each layer received (however the model was run),
+what the loss function was given, which tensors were moved and where, and where the results came
+back. get_device is asked in a freshly imported module, with a GPU simulated (or not) from before the
+import, so a device chosen at import time (`device = torch.device(...)` at the top of the file) is
+judged like one chosen inside the function.
 
 `device` is "meta" (PyTorch's data-less device, standing in for a GPU on any machine: mixing it with
 CPU tensors fails just as CUDA does), "cpu" (real numbers, to compare with the reference) or "cuda"
@@ -11,10 +14,13 @@ import contextlib
 import torch
 from torch import nn
 
+from grader.checks import before_import
 from grader.checks.devices import MoveSpy, StandInGPU, simulated_cuda, tensor_device
 from grader.checks.observe import describe, describe_error
+from grader.checks.spies import ModelWatch, OptimizerSpy
 
 BATCH = 8
+TRAIN_STEPS = 2  # train_step is called twice from clean gradients: each call must leave none behind
 
 
 def _model(seed: int) -> nn.Sequential:
@@ -36,29 +42,6 @@ def _where(module: nn.Module) -> list[str]:
     return sorted({t.device.type for t in [*module.parameters(), *module.buffers()]})
 
 
-class DeviceTrace:
-    """Forward pre-hooks on the model and each of its layers: the device of what each layer received
-    next to the device of its own weights, and the mode the model was in."""
-
-    def __init__(self, model: nn.Module):
-        self.calls: list[dict] = []
-        self.mismatches: list[dict] = []
-        model.register_forward_pre_hook(self._model_call)
-        for name, layer in model.named_modules():
-            if name and any(True for _ in layer.parameters(recurse=False)):
-                layer.register_forward_pre_hook(lambda m, args, name=name: self._layer_call(name, m, args))
-
-    def _model_call(self, model, args):
-        self.calls.append({"input_device": tensor_device(args[0]) if args else None, "training": model.training,
-                           "grad_enabled": torch.is_grad_enabled()})
-
-    def _layer_call(self, name, layer, args):
-        got = tensor_device(args[0]) if args else None
-        weights = next(layer.parameters()).device.type
-        if got != weights:
-            self.mismatches.append({"layer": f"{name} ({type(layer).__name__})", "input": got, "weights": weights})
-
-
 class RecordingLoss(nn.CrossEntropyLoss):
     """CrossEntropyLoss that notes the devices of what it was given and the value it returned."""
 
@@ -75,24 +58,20 @@ class RecordingLoss(nn.CrossEntropyLoss):
         return loss
 
 
-def get_device(module) -> dict:
-    """get_device() when PyTorch says a GPU is available, and when it says none is."""
-    answers = {}
-    for available in (True, False):
-        with simulated_cuda(available):
-            try:
-                value = module.get_device()
-            except Exception as exc:  # noqa: BLE001 - the student's error is a finding
-                answers[str(available)] = {"error": describe_error(exc, module)}
-                continue
-        facts = describe(value)
-        if isinstance(value, (torch.device, str)):
-            try:
-                facts["device"] = torch.device(value).type
-            except (RuntimeError, TypeError):
-                facts["device"] = None
-        answers[str(available)] = facts
-    return answers
+@before_import(lambda available, **_: simulated_cuda(available))
+def get_device(module, available: bool) -> dict:
+    """get_device() in a module imported while PyTorch says a GPU is (or is not) available."""
+    try:
+        value = module.get_device()
+    except Exception as exc:  # noqa: BLE001 - the student's error is a finding
+        return {"error": describe_error(exc, module)}
+    facts = describe(value)
+    if isinstance(value, (torch.device, str)):
+        try:
+            facts["device"] = torch.device(value).type
+        except (RuntimeError, TypeError):
+            facts["device"] = None
+    return facts
 
 
 def setup(module, device: str, seed: int) -> dict:
@@ -113,30 +92,42 @@ def setup(module, device: str, seed: int) -> dict:
 
 
 def train_step(module, device: str, seed: int) -> dict:
-    """One train_step on a model already on `device`, with a batch on the CPU and stale gradients
-    planted in `.grad` (a step that does not clear them moves the weights elsewhere)."""
+    """train_step called twice, on two batches that arrive on the CPU, with a model already on `device`
+    that holds no gradients yet: every step must use only its own batch's gradients, so each call must
+    clear what the one before left (before its backward, or after its step)."""
     target = torch.device(device)
-    inputs, targets = _batch(seed)
     with _device_context(device) as gpu:
         model = _model(seed).to(target)
         model.train()
-        for p in model.parameters():
-            p.grad = torch.ones_like(p)
-        trace = DeviceTrace(model)
         optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
-        steps = []
-        optimizer.register_step_pre_hook(lambda opt, args, kwargs: steps.append(1) and None)
+        # Gradients are compared only where they have values (not on the data-less stand-in GPU).
+        spy = OptimizerSpy(optimizer, model=model) if device != "meta" else None
         loss_fn = RecordingLoss()
-        error, returned = None, None
-        with MoveSpy(inputs=inputs, targets=targets) as spy:
-            try:
-                returned = describe(module.train_step(model, inputs, targets, loss_fn, optimizer, target))
-            except Exception as exc:  # noqa: BLE001
-                error = describe_error(exc, module)
+        calls = []
+        with ModelWatch(model) as watch:
+            for number in range(TRAIN_STEPS):
+                inputs, targets = _batch(seed + number)
+                steps_before, losses_before = len(spy.steps) if spy else 0, len(loss_fn.seen)
+                counted = []
+                handle = optimizer.register_step_pre_hook(lambda opt, args, kwargs: counted.append(1) and None)
+                call = {"error": None, "returned": None}
+                with MoveSpy(inputs=inputs, targets=targets) as moves:
+                    try:
+                        call["returned"] = describe(module.train_step(model, inputs, targets, loss_fn, optimizer,
+                                                                      target))
+                    except Exception as exc:  # noqa: BLE001
+                        call["error"] = describe_error(exc, module)
+                handle.remove()
+                call.update(moves=moves.moves, steps=len(counted), losses=loss_fn.seen[losses_before:],
+                            verdicts=spy.verdicts[steps_before:] if spy else [])
+                calls.append(call)
+                if call["error"]:
+                    break
+        first = calls[0]
         return {
-            "error": error, "returned": returned, "calls": trace.calls, "mismatches": trace.mismatches,
-            "losses": loss_fn.seen, "moves": spy.moves, "steps": len(steps), "model_on": _where(model),
-            "read_back": gpu.read_values if gpu is not None else None,
+            "calls": calls, "error": first["error"], "returned": first["returned"], "moves": first["moves"],
+            "losses": first["losses"], "passes": watch.calls, "mismatches": watch.device_mismatches,
+            "model_on": _where(model), "read_back": gpu.read_values if gpu is not None else None,
             "params": [p.detach() for p in model.parameters()] if device != "meta" else [],
         }
 
@@ -148,9 +139,8 @@ def predict(module, device: str, seed: int) -> dict:
     with _device_context(device) as gpu:
         model = _model(seed).to(target)
         model.train()
-        trace = DeviceTrace(model)
         error, value, returned = None, None, None
-        with MoveSpy(inputs=inputs) as spy:
+        with MoveSpy(inputs=inputs) as spy, ModelWatch(model) as watch:
             try:
                 value = module.predict(model, inputs, target)
                 returned = describe(value)
@@ -160,7 +150,7 @@ def predict(module, device: str, seed: int) -> dict:
         if isinstance(value, torch.Tensor) and value.device.type == "cpu" and device != "meta":
             values = value.detach().clone()
         return {
-            "error": error, "returned": returned, "values": values, "calls": trace.calls,
-            "mismatches": trace.mismatches, "moves": spy.moves, "model_on": _where(model),
+            "error": error, "returned": returned, "values": values, "calls": watch.calls,
+            "mismatches": watch.device_mismatches, "moves": spy.moves, "model_on": _where(model),
             "copied_back": len(gpu.copied_back) if gpu is not None else None,
         }

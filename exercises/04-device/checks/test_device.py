@@ -17,18 +17,32 @@ def _is_cuda_error(error: dict) -> bool:
     return any(marker in error.get("message", "") for marker in CUDA_ERRORS)
 
 
-def _fail_on_error(error: dict, function: str, device: str):
-    """Explain an exception from the student's function; a hard-coded CUDA call gets its own words."""
+def _fail_on_error(error: dict, function: str, device: str, owner: str | tuple[str, ...] | None = None):
+    """Explain an exception from the student's function; a hard-coded CUDA call gets its own words. `owner`:
+    the checks whose habit a hard-coded CUDA call in this function is (moving the batch, say), when that is
+    another check than this one."""
     if _is_cuda_error(error) and device != "cuda":
         fail(f"{function} {said_error(error)}. It asked for CUDA (the GPU) itself, but the device it was given "
              f"was `{device}`: code that says `.cuda()` or `'cuda'` only runs where there is a GPU, and there "
              "it ignores the device the caller chose.",
-             what_to_try="Use the `device` argument: `tensor.to(device)` and `model.to(device)`, never `.cuda()`.")
+             what_to_try="Use the `device` argument: `tensor.to(device)` and `model.to(device)`, never `.cuda()`.",
+             because_of=owner)
     fail(f"{function} {said_error(error)}.")
 
 
 def _moved_to(run: dict, tensor: str, device: str) -> bool:
     return any(m["tensor"] == tensor and m["device"] == device for m in run["moves"])
+
+
+def _moved_elsewhere(run: dict, tensor: str, device: str) -> str | None:
+    """The device `tensor` was moved to, when that was not the device train_step was given."""
+    return next((m["device"] for m in run["moves"] if m["tensor"] == tensor and m["device"] != device), None)
+
+
+def _elsewhere(tensor: str, where: str, device: str) -> str:
+    return (f"train_step moved `{tensor}` to `{where}`, not to the device it was given (`{device}`). Code that "
+            "decides the device somewhere else (a device chosen at the top of the file, say) moves the batch to "
+            "a device the model may not be on; the caller passes the model's device as `device`.")
 
 
 def _not_kept(tensor: str, device: str) -> str:
@@ -38,10 +52,9 @@ def _not_kept(tensor: str, device: str) -> str:
 
 
 def test_get_device(student):
-    run = student.run(probes.get_device)
-    for available, expected in (("True", "cuda"), ("False", "cpu")):
-        got = run[available]
-        situation = ("When PyTorch reported a GPU (`torch.cuda.is_available()` returned True)" if available == "True"
+    for available, expected in ((True, "cuda"), (False, "cpu")):
+        got = student.run(probes.get_device, available=available)
+        situation = ("When PyTorch reported a GPU (`torch.cuda.is_available()` returned True)" if available
                      else "On a machine without a GPU (`torch.cuda.is_available()` returned False)")
         if "error" in got:
             fail(f"{situation}, get_device {said_error(got['error'])}.")
@@ -75,11 +88,14 @@ def test_setup_moves_model(student, device):
 @on_devices("meta", "cuda")
 def test_inputs_on_device(student, device):
     run = student.run(probes.train_step, device=device, seed=4)
-    if run["calls"]:
-        got = run["calls"][0]["input_device"]
+    if run["passes"]:
+        got = run["passes"][0]["input_device"]
         if got != device:
             if _moved_to(run, "inputs", device):
                 fail(_not_kept("inputs", device), what_to_try="Assign the result: `inputs = inputs.to(device)`.")
+            elsewhere = _moved_elsewhere(run, "inputs", device)
+            if elsewhere:
+                fail(_elsewhere("inputs", elsewhere, device), what_to_try="Use the argument: `inputs = inputs.to(device)`.")
             fail(f"The model (on `{device}`) received its inputs on `{got}`: train_step never moved them. The batch "
                  "arrives on the CPU, and a layer can only compute with tensors on its own device.",
                  what_to_try="Move the batch first: `inputs = inputs.to(device)`.")
@@ -101,10 +117,17 @@ def test_targets_on_device(student, device):
         if got != device:
             if _moved_to(run, "targets", device):
                 fail(_not_kept("targets", device), what_to_try="Assign the result: `targets = targets.to(device)`.")
+            elsewhere = _moved_elsewhere(run, "targets", device)
+            if elsewhere:
+                fail(_elsewhere("targets", elsewhere, device),
+                     what_to_try="Use the argument: `targets = targets.to(device)`.")
             fail(f"The loss function was given the model's outputs on `{run['losses'][0]['outputs']}` and the "
                  f"targets on `{got}`. The targets arrive on the CPU too, and the loss compares both tensors "
                  "element by element, so they must be on the same device.",
                  what_to_try="Move the targets as well: `targets = targets.to(device)`.")
+    elif run["error"] and run["passes"] and run["passes"][0]["input_device"] != device:
+        fail(f"train_step stopped in the model's forward pass, before any loss: {said_error(run['error'])}.",
+             because_of="inputs-on-device")
     elif run["error"] and not _moved_to(run, "targets", device):
         _fail_on_error(run["error"], "train_step", device)
     elif not run["error"]:
@@ -114,27 +137,49 @@ def test_targets_on_device(student, device):
 @on_devices("cpu", "cuda")
 def test_train_step(student, reference, device):
     run = student.run(probes.train_step, device=device, seed=4)
-    if run["error"]:
-        _fail_on_error(run["error"], "train_step", device)
-    expect(run["steps"] == 1,
-           f"train_step called `optimizer.step()` {run['steps']} time(s); one step means exactly one call.",
-           what_to_try="Zero the gradients, forward, loss, `loss.backward()`, then `optimizer.step()` once.")
-    returned, losses = run["returned"], run["losses"]
-    expect(losses, "train_step never called the loss function it was given (`loss_fn`).")
-    if returned["kind"] == "tensor":
-        fail(f"train_step returned {said(returned)}, not a Python float. A loss tensor (on the GPU, in real "
-             "training) keeps its computation graph; the caller wants the number.",
-             what_to_try="Return `loss.item()`.")
-    expect(returned["kind"] == "number" and abs(returned["value"] - losses[-1]["value"]) <= 1e-5 * max(1.0, abs(losses[-1]["value"])),
-           f"train_step returned {said(returned)}, but the loss of the batch was {losses[-1]['value']:.6g}.",
-           what_to_try="Return `loss.item()` for the batch you just trained on.")
+    calls = run["calls"]
+    for number, call in enumerate(calls, start=1):
+        which = "" if len(calls) == 1 else f" (call {number} of {probes.TRAIN_STEPS})"
+        if call["error"]:
+            _fail_on_error(call["error"], f"train_step{which}", device,
+                           owner=("inputs-on-device", "targets-on-device"))
+        expect(call["steps"] == 1,
+               f"train_step{which} called `optimizer.step()` {call['steps']} time(s); one step means exactly one call.",
+               what_to_try="Zero the gradients, forward, loss, `loss.backward()`, then `optimizer.step()` once.")
+        returned, losses = call["returned"], call["losses"]
+        expect(losses, "train_step never called the loss function it was given (`loss_fn`).")
+        if returned["kind"] == "tensor":
+            fail(f"train_step returned {said(returned)}, not a Python float. A loss tensor (on the GPU, in real "
+                 "training) keeps its computation graph; the caller wants the number.",
+                 what_to_try="Return `loss.item()`.")
+        loss = losses[-1]["value"]
+        expect(returned["kind"] == "number" and abs(returned["value"] - loss) <= 1e-5 * max(1.0, abs(loss)),
+               f"train_step{which} returned {said(returned)}, but the loss of the batch was {loss:.6g}.",
+               what_to_try="Return `loss.item()` for the batch you just trained on.")
+        for verdict in call["verdicts"]:
+            if verdict == "stale":
+                fail(f"The check called train_step {probes.TRAIN_STEPS} times, on two batches, with a model that had no "
+                     f"gradients yet. At call {number}, `optimizer.step()` used this batch's gradient plus the one left "
+                     "in `.grad` by the call before: `loss.backward()` adds to `.grad`, and nothing in train_step "
+                     "cleared it, so every step also follows the gradients of earlier batches.",
+                     what_to_try="Call `optimizer.zero_grad()` in train_step, before `loss.backward()` (or right after "
+                                 "`optimizer.step()`).")
+            if verdict == "cleared":
+                fail(f"At call {number}, the gradients were cleared after `loss.backward()` computed them, so "
+                     "`optimizer.step()` had nothing to follow.",
+                     what_to_try="Clear the gradients before `loss.backward()`, never between backward and step.")
+            if verdict == "no-backward":
+                fail(f"At call {number}, `optimizer.step()` ran without a `loss.backward()` before it, so it had no "
+                     "gradients of this batch to follow.",
+                     what_to_try="`loss.backward()`, then `optimizer.step()`.")
     expected = reference.run(probes.train_step, device=device, seed=4)["params"]
-    for got, want in zip(run["params"], expected):
-        expect(torch.allclose(got, want, rtol=1e-4, atol=1e-6),
-               "After your train_step the weights differ from those one correct step reaches. The check left "
-               "gradients from an earlier batch in `.grad` (as a previous step would): `loss.backward()` adds to "
-               "them, so without clearing them first the step follows old gradients too.",
-               what_to_try="Call `optimizer.zero_grad()` before `loss.backward()`, then `optimizer.step()` once.")
+    if len(calls) == probes.TRAIN_STEPS and all(v == "fresh" for call in calls for v in call["verdicts"]):
+        for got, want in zip(run["params"], expected):
+            expect(torch.allclose(got, want, rtol=1e-4, atol=1e-6),
+                   f"After {probes.TRAIN_STEPS} calls of your train_step the weights differ from those a correct step "
+                   "reaches on the same batches, although each step used only its own batch's gradients.",
+                   what_to_try="Forward the batch you were given, `loss_fn(outputs, targets)`, `loss.backward()`, "
+                               "`optimizer.step()`: once, with nothing else changing the weights.")
 
 
 @on_devices("meta", "cuda")
@@ -170,7 +215,7 @@ def test_predict_on_cpu(student, device):
 def test_predict_values(student, reference, device):
     run = student.run(probes.predict, device=device, seed=4)
     if run["error"]:
-        _fail_on_error(run["error"], "predict", device)
+        _fail_on_error(run["error"], "predict", device, owner="predict-on-cpu")
     calls = run["calls"]
     expect(calls, "predict never called the model.", what_to_try="`outputs = model(inputs.to(device))`.")
     expect(not any(c["training"] for c in calls),
@@ -182,8 +227,11 @@ def test_predict_values(student, reference, device):
            "will use (on a GPU, memory you need).",
            what_to_try="Run the model inside `with torch.no_grad():` (or `torch.inference_mode()`).")
     expect(run["values"] is not None, f"predict returned {said(run['returned'])}, so its values could not be read "
-                                      "on the CPU.", what_to_try="Return `outputs.argmax(dim=1).cpu()`.")
+                                      "as a tensor on the CPU.", because_of="predict-on-cpu")
     expected = reference.run(probes.predict, device=device, seed=4)["values"]
-    expect(run["values"].shape == expected.shape and torch.equal(run["values"].long(), expected),
+    expect(run["values"].shape == expected.shape,
+           f"predict returned a tensor of shape {tuple(run['values'].shape)}, so its classes could not be compared one "
+           "by one with the model's largest logits.", because_of="predict-on-cpu")
+    expect(torch.equal(run["values"].long(), expected),
            f"predict returned the classes {run['values'].tolist()}, but the model's largest logits are for "
            f"{expected.tolist()}.", what_to_try="Return `outputs.argmax(dim=1)`: one index per row of logits.")

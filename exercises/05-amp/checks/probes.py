@@ -11,10 +11,11 @@ injected: a scaler step skips the update and the scale drops.
 import torch
 from torch import nn
 
-from grader.checks.devices import AutocastSpy, autocast_enabled
+from grader.checks.devices import AutocastSpy, api_name, autocast_enabled
 from grader.checks.observe import describe, describe_error
+from grader.checks.spies import ModelWatch, gradient_verdict
 
-STEPS, INF_STEP, INIT_SCALE = 3, 1, 2.0**8
+STEPS, INF_STEP, INIT_SCALE = 3, 2, 2.0**8  # steps 1 and 2 clean (a gradient left over shows at 2), then inf
 LOW_PRECISION = {"cpu": "torch.bfloat16", "cuda": "torch.float16"}
 
 
@@ -50,7 +51,7 @@ class RecordingLoss(nn.CrossEntropyLoss):
 def _verdict(grad: torch.Tensor | None, raw: torch.Tensor | None, scale: float) -> str:
     """What `.grad` held at the optimizer step, against the fresh gradient `raw` that backward produced
     and the factor `scale` the loss was multiplied by before backward: 'unscaled' (raw / scale, as it should be), 'clipped' (that,
-    scaled down by gradient clipping), 'scaled' (raw itself: nobody unscaled it), 'non-finite', or 'stale'."""
+    clipped by norm or by value), 'scaled' (raw itself: nobody unscaled it), 'non-finite', or 'stale'."""
     if raw is None:
         return "no-backward"
     if grad is None:
@@ -63,24 +64,20 @@ def _verdict(grad: torch.Tensor | None, raw: torch.Tensor | None, scale: float) 
         return "unscaled"
     if scale != 1.0 and torch.allclose(grad, raw, rtol=1e-3, atol=1e-7):
         return "scaled"
-    ratio = float((grad * expected).sum() / (expected * expected).sum().clamp_min(1e-30))
-    if 0.0 < ratio < 1.0 and torch.allclose(grad, ratio * expected, rtol=1e-3, atol=1e-7):
-        return "clipped"
-    return "stale"
+    # Clipping (by norm or by value) after unscale_: the unscaled gradient, scaled down or capped.
+    return {"fresh": "unscaled", "scaled": "clipped"}.get(gradient_verdict(grad, expected), "stale")
 
 
 def amp_steps(module, device: str, seed: int) -> dict:
     model = _model(seed, device)
-    params = list(model.parameters())
-    for p in params:  # gradients left over from an earlier batch: each step must start from clean ones
-        p.grad = torch.ones_like(p)
+    params = list(model.parameters())  # no gradients yet: each step must leave none for the next
     optimizer = torch.optim.SGD(params, lr=0.05)
     scaler = torch.amp.GradScaler(device, init_scale=INIT_SCALE)
     loss_fn = RecordingLoss(device)
-    forwards: list[dict] = []
-    model.register_forward_pre_hook(lambda m, args: forwards.append(
-        {"autocast": autocast_enabled(device), "param_dtypes": sorted({str(p.dtype) for p in m.parameters()})}) and None)
-    model[0].register_forward_hook(lambda m, args, out: forwards[-1].__setitem__("computed_in", str(out.dtype)))
+    watch = ModelWatch(model)
+    # The precision the first layer computed in, noted on the forward pass it belongs to.
+    model[0].register_forward_hook(
+        lambda m, args, out: watch.calls[-1].__setitem__("computed_in", str(out.dtype)) if watch.calls else None)
 
     latest: dict[int, torch.Tensor] = {}
     inject = [False]
@@ -113,7 +110,7 @@ def amp_steps(module, device: str, seed: int) -> dict:
 
     optimizer.register_step_pre_hook(step_pre_hook)
     error = None
-    with AutocastSpy() as spy:
+    with AutocastSpy() as spy, watch:
         for number, (inputs, targets) in enumerate(_batches(seed, device)):
             inject[0] = number == INF_STEP
             latest.clear()
@@ -133,7 +130,7 @@ def amp_steps(module, device: str, seed: int) -> dict:
                 weights_finite=all(bool(torch.isfinite(p).all()) for p in params),
             )
     return {
-        "error": error, "steps": steps, "forwards": forwards, "losses": loss_fn.seen, "autocast_regions": spy.entered,
+        "error": error, "steps": steps, "forwards": watch.calls, "losses": loss_fn.seen, "autocast_regions": spy.entered,
         "param_dtypes_after": sorted({str(p.dtype) for p in params}), "low_precision": LOW_PRECISION[device],
     }
 
@@ -147,7 +144,8 @@ def make_scaler(module) -> dict:
         except Exception as exc:  # noqa: BLE001
             answers[device_type] = {"error": describe_error(exc, module)}
             continue
-        facts = {"type": type(scaler).__name__, "is_scaler": isinstance(scaler, torch.amp.GradScaler)}
+        facts = {"type": type(scaler).__name__, "api": api_name(scaler),
+                 "is_scaler": isinstance(scaler, torch.amp.GradScaler)}
         if facts["is_scaler"]:
             facts.update(device=str(getattr(scaler, "_device", "cuda")), enabled=bool(scaler.is_enabled()))
         answers[device_type] = facts

@@ -1,6 +1,6 @@
 """Checks for exercise 5. Mixed precision is graded for real on the CPU (bfloat16 autocast and
 `torch.amp.GradScaler("cpu")`), and on the GPU with float16 as well when there is one. The probe runs
-three steps of the student's code and injects a non-finite gradient into the second, which is what
+three steps of the student's code and injects a non-finite gradient into the third, which is what
 the scaler exists to survive. One more check only runs on a GPU: AMP must lower peak memory there."""
 
 import math
@@ -18,28 +18,49 @@ def _run(student, device):
     return student.run(probes.amp_steps, device=device, seed=SEED)
 
 
-def _observed(run, items, what: str, missing: str):
+# PyTorch's GradScaler refuses a step whose parts come out of order, and each refusal follows from one
+# habit: the check that names it explains the error, and the others say they could not see their own.
+SCALER_REFUSALS = {
+    "did not use scaler.scale": "scaled-backward",
+    "_scale is None": "scaled-backward",
+    "No inf checks were recorded": "scaler-step",
+    "has already been called since the last update": "scaler-update",
+}
+
+
+def _owner(error: dict) -> str | None:
+    """The check whose habit a scaler's refusal (an exception) comes from."""
+    return next((check for text, check in SCALER_REFUSALS.items() if text in error.get("message", "")), None)
+
+
+def _observed(run, items, what: str, missing: str, check: str):
     """What the check needs to judge (`items`); if the student's code raised before producing any, the
-    check fails and says it could not see `what` (it never passes unobserved)."""
+    check fails and says it could not see `what` (it never passes unobserved), pointing at the check that
+    explains the error when it is another check's habit."""
     if items:
         return items
     if run["error"]:
-        fail(f"This check could not see {what}: train_step_amp {said_error(run['error'])}.")
+        owner = _owner(run["error"])
+        fail(f"This check could not see {what}: train_step_amp {said_error(run['error'])}.",
+             because_of=owner if owner != check else None)
     fail(missing)
 
 
-def _done(run):
+def _done(run, check: str):
     return _observed(run, [s for s in run["steps"] if "returned" in s], "a finished step",
-                     "train_step_amp did not finish a step.")
+                     "train_step_amp did not finish a step.", check)
 
 
 def _regions(run) -> str:
     regions = run["autocast_regions"]
     if not regions:
-        return "Your code never entered `torch.autocast`."
-    asked = ", ".join(sorted({f"device_type='{r['device_type']}'" + ("" if r["enabled"] else " (disabled)")
-                              for r in regions}))
-    return f"Your code entered `torch.autocast` with {asked}."
+        return "Your code never entered an autocast region."
+    asked = ", ".join(sorted({f"`{r.get('api', 'torch.autocast')}` with device_type='{r['device_type']}'"
+                              + ("" if r["enabled"] else " (disabled)") for r in regions}))
+    only = {r["api"] for r in regions if r.get("api", "").startswith(("torch.cuda.amp", "torch.cpu.amp"))}
+    older = (f" `{sorted(only)[0]}` is the older API for one device type only (PyTorch deprecates it); "
+             "`torch.autocast(device_type=...)` works for every device.") if only else ""
+    return f"Your code entered {asked}.{older}"
 
 
 def test_scaler_device(student):
@@ -51,9 +72,17 @@ def test_scaler_device(student):
                                     "`torch.amp.GradScaler`.",
                what_to_try="`return torch.amp.GradScaler(device_type)`.")
         if answer["device"] != device_type:
-            default = (" `torch.amp.GradScaler()` with no device means CUDA: on a machine without a GPU it switches "
-                       "itself off with a warning, and scaling silently never happens." if device_type == "cpu" else "")
-            fail(f"make_scaler({device_type!r}) returned a scaler for `{answer['device']}`.{default}",
+            made = f"a `{answer.get('api', 'torch.amp.GradScaler')}` for `{answer['device']}`"
+            if answer.get("api") == "torch.cuda.amp.GradScaler":
+                why = (" That older class always makes a CUDA scaler, whatever the device (PyTorch deprecates it for "
+                       "`torch.amp.GradScaler(device)`)")
+            else:
+                why = " A `torch.amp.GradScaler` works on one device type, and CUDA is the one it takes when none is given"
+            if answer["device"] == "cuda" and device_type == "cpu":
+                why += ": on a machine without a GPU it switches itself off with a warning, and scaling silently never happens."
+            else:
+                why += "."
+            fail(f"make_scaler({device_type!r}) returned {made}.{why}",
                  what_to_try="Pass the device type on: `torch.amp.GradScaler(device_type)`.")
     expect(run["cpu"]["enabled"], "make_scaler('cpu') returned a scaler that is switched off (`enabled=False`), so "
                                   "it does nothing.", what_to_try="`return torch.amp.GradScaler(device_type)`.")
@@ -62,13 +91,14 @@ def test_scaler_device(student):
 @on_devices("cpu", "cuda")
 def test_autocast_forward(student, device):
     run = _run(student, device)
-    forwards = _observed(run, run["forwards"], "a forward pass", "train_step_amp never called the model.")
+    forwards = _observed(run, run["forwards"], "a forward pass", "train_step_amp never called the model.",
+                         "autocast-forward")
     low = run["low_precision"]
-    off = [f for f in forwards if not f["autocast"]]
+    off = [f for f in forwards if not f["autocast"][device]]
     if off:
         fail(f"Autocast was off for `{device}` during {len(off)} of {len(forwards)} forward passes, so every layer "
              f"computed in float32 and nothing was gained. {_regions(run)} The inputs and the model were on "
-             f"`{device}`, and autocast only acts on the device type it is given.",
+             f"`{device}`, and an autocast region only acts on the device type it is given.",
              what_to_try="Wrap the forward pass and the loss in `with torch.autocast(device_type=device_type):`, "
                          "using the `device_type` argument, not a fixed string.")
     lower = [f for f in forwards if f.get("computed_in") not in (low,)]
@@ -81,7 +111,8 @@ def test_autocast_forward(student, device):
 @on_devices("cpu", "cuda")
 def test_float32_parameters(student, device):
     run = _run(student, device)
-    forwards = _observed(run, run["forwards"], "a forward pass", "train_step_amp never called the model.")
+    forwards = _observed(run, run["forwards"], "a forward pass", "train_step_amp never called the model.",
+                         "float32-parameters")
     changed = [f for f in forwards if f["param_dtypes"] != ["torch.float32"]]
     after = run["param_dtypes_after"]
     if changed or after != ["torch.float32"]:
@@ -96,7 +127,8 @@ def test_float32_parameters(student, device):
 @on_devices("cpu", "cuda")
 def test_scaled_backward(student, device):
     run = _run(student, device)
-    losses = _observed(run, run["losses"], "a loss", "train_step_amp never called the loss function (`loss_fn`).")
+    losses = _observed(run, run["losses"], "a loss", "train_step_amp never called the loss function (`loss_fn`).",
+                       "scaled-backward")
     for step, seen in zip(run["steps"], losses):
         scale = step["scale_before"]
         expect(seen["grad_in"] is not None, "Backward never reached the loss your loss function returned.",
@@ -126,9 +158,9 @@ def test_scaler_step(student, device):
                  f"({step['scale_before']:g}), so the update was that many times too large. `scaler.step(optimizer)` "
                  "divides the gradients by the scale before stepping; `optimizer.step()` on its own does not.",
                  what_to_try="Call `scaler.step(optimizer)` instead of `optimizer.step()`.")
-    done = _done(run)
+    done = _done(run, "scaler-step")
     injected = _observed(run, [s for s in done if s["injected"]], "its step with an infinite gradient",
-                         "train_step_amp stopped before the step with an infinite gradient.")
+                         "train_step_amp stopped before the step with an infinite gradient.", "scaler-step")
     step = injected[0]
     expect(not step["weights_changed"] and step["weights_finite"],
            "With an infinite gradient the step should have been skipped, but the weights changed"
@@ -148,7 +180,7 @@ def test_scaler_update(student, device):
              what_to_try="Call `scaler.update()` after `scaler.step(optimizer)`, every step.")
     injected = _observed(run, [s for s in run["steps"] if s["injected"] and "returned" in s],
                          "its step with an infinite gradient",
-                         "train_step_amp stopped before the step with an infinite gradient.")
+                         "train_step_amp stopped before the step with an infinite gradient.", "scaler-update")
     step = injected[0]
     expect(step["scale_after"] < step["scale_before"],
            f"After a step with an infinite gradient the scale stayed at {step['scale_after']:g}. The scaler lowers its "
@@ -161,21 +193,25 @@ def test_scaler_update(student, device):
 def test_fresh_gradients(student, device):
     run = _run(student, device)
     _observed(run, [s for s in run["steps"] if s["optimizer_calls"]], "an optimizer step",
-              "The optimizer never stepped, so no gradients could be checked.")
+              "The optimizer never stepped, so no gradients could be checked.", "fresh-gradients")
     for number, step in enumerate(run["steps"], start=1):
-        if step["optimizer_step"] in ("stale", "cleared"):
-            what = ("the gradients of this batch plus those left over from before (the check left some in `.grad`, "
-                    "as an earlier step would)" if step["optimizer_step"] == "stale"
-                    else "no gradients: they were cleared after backward computed them")
-            fail(f"At step {number} the optimizer stepped with {what}. `backward()` adds to `.grad`, so each step "
-                 "has to start by clearing it.",
-                 what_to_try="Call `optimizer.zero_grad()` at the start of train_step_amp, before the forward pass.")
+        if step["optimizer_step"] == "stale":
+            fail(f"The check called train_step_amp on a model with no gradients, once per batch. At step {number} the "
+                 "optimizer stepped with this batch's gradients plus those left in `.grad` by the step before: "
+                 "`backward()` adds to `.grad`, and nothing in train_step_amp cleared it.",
+                 what_to_try="Call `optimizer.zero_grad()` at the start of train_step_amp, before the forward pass "
+                             "(or at its end, after `scaler.update()`).")
+        if step["optimizer_step"] == "cleared":
+            fail(f"At step {number} the optimizer stepped with no gradients: they were cleared after backward "
+                 "computed them.",
+                 what_to_try="Clear the gradients before `scaler.scale(loss).backward()`, never between backward and "
+                             "the step.")
 
 
 @on_devices("cpu", "cuda")
 def test_returns_loss(student, device):
     run = _run(student, device)
-    for step, seen in zip(_done(run), run["losses"]):
+    for step, seen in zip(_done(run, "returns-loss"), run["losses"]):
         returned = step["returned"]
         if returned["kind"] == "tensor":
             fail(f"train_step_amp returned {said(returned)}, not a Python float.", what_to_try="Return `loss.item()`.")
