@@ -66,7 +66,7 @@ def _missing(module: str, packages: list[str]) -> str:
 
 def test_an_import_the_course_does_not_provide_says_how_a_course_allows_it():
     text = " ".join(_missing("sklearn", ["pandas"]).split())
-    assert "torch, torchvision and the standard library, and pandas" in text
+    assert "torch, torchvision, pandas and the standard library" in text
     assert "lists it under `packages:` in the exercise's `exercise.yaml`" in text
     allowed = " ".join(_missing("pandas", ["pandas>=2"]).split())
     assert "This exercise allows `pandas`, but it is not installed where your code ran" in allowed

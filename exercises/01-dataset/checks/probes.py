@@ -359,6 +359,17 @@ def dataloader(module, seed: int) -> dict:
     return {**_public(folder), "len": reported, "batches": batches}
 
 
+def _unpicklable_item(value) -> str | None:
+    """For a list, tuple or dict that cannot be pickled: the type of the first item that cannot."""
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, (list, tuple)) else []
+    for item in items:
+        try:
+            ForkingPickler.dumps(item)
+        except Exception:  # noqa: BLE001
+            return type(item).__name__
+    return None
+
+
 def picklable(module, seed: int) -> dict:
     """Pickles the dataset the way spawn/forkserver DataLoader workers receive it, then reads the copy."""
     folder = _folder(seed, 4)
@@ -371,7 +382,8 @@ def picklable(module, seed: int) -> dict:
             try:
                 ForkingPickler.dumps(value)
             except Exception as inner:  # noqa: BLE001
-                culprits.append({"name": name, "type": type(value).__name__, "error": f"{type(inner).__name__}: {inner}"[:300]})
+                culprits.append({"name": name, "type": type(value).__name__, "item": _unpicklable_item(value),
+                                 "error": f"{type(inner).__name__}: {inner}"[:300]})
         return {"stage": "dumps", "error": f"{type(exc).__name__}: {exc}"[:300], "culprits": culprits}
     try:
         copy = pickle.loads(data)

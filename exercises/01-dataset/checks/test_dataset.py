@@ -176,14 +176,6 @@ def test_csv_columns(student):
 
 def test_grayscale(student):
     run = student.run(probes.grayscale, seed=SEED)
-    for i, item in enumerate(_pairs(run)):
-        given = item["to_transform"][0] if item["to_transform"] else None
-        if given and given["kind"] == "pil" and given["mode"] != "L":
-            fail(f"With a transform given, dataset[{i}] (a file stored in mode {item['mode']!r}) passed it a PIL image "
-                 f"in mode {given['mode']!r}, not one grey channel: the conversion is skipped when there is a "
-                 "transform, so the model would get colour images exactly when the user asked for a transform.",
-                 what_to_try='Convert right after opening, before anything else: `Image.open(path).convert("L")`, '
-                             "then the transform (or to_tensor) on that image.")
     for item in _pairs(run):
         mode, image, expected = item["mode"], item["image"], item["expected"]
         if image["kind"] != "tensor":
@@ -207,6 +199,15 @@ def test_grayscale(student):
                f"`convert(\"L\")` gives (first row: {[round(float(v), 3) for v in got[0, 0, :4]]} instead of "
                f"{[round(float(v), 3) for v in want[0, 0, :4]]}).",
                what_to_try='Let PIL do the conversion for every mode: `Image.open(path).convert("L")`, then to_tensor.')
+    for i, item in enumerate(_pairs(run)):
+        given = item["to_transform"][0] if item["to_transform"] else None
+        if given and given["kind"] == "pil" and given["mode"] != "L":
+            alone = (": without a transform the same file came back with one channel, so the conversion is skipped "
+                     "exactly when the user asks for a transform" if item["image"]["kind"] == "tensor" else "")
+            fail(f"With a transform given, dataset[{i}] (a file stored in mode {item['mode']!r}) passed it a PIL image "
+                 f"in mode {given['mode']!r}, not one grey channel{alone}.",
+                 what_to_try='Convert right after opening, before anything else: `Image.open(path).convert("L")`, '
+                             "then the transform (or to_tensor) on that image.")
 
 
 def test_default_tensor(student):
@@ -254,8 +255,9 @@ def test_transform_applied(student):
                what_to_try="Call `self.transform(image)` once and keep its result.")
         call = calls[0]
         if call["kind"] == "tensor":
-            fail(f"dataset[{i}] gave the transform {_said_image(call)}, but transforms such as Resize or ToTensor "
-                 "expect the PIL image: to_tensor must not run first when a transform is given.",
+            fail(f"dataset[{i}] gave the transform {_said_image(call)}, but a transform is given the PIL image "
+                 "(`ToTensor`, and transforms written for PIL images, fail on a tensor): to_tensor must not run first "
+                 "when a transform is given.",
                  what_to_try="If there is a transform, apply it to the PIL image and return its result; only "
                              "without one call `TF.to_tensor`.")
         expect(call["kind"] == "pil",
@@ -376,13 +378,21 @@ def test_dataloader(student):
            what_to_try="Make dataset[idx] depend only on idx (the row number), never on earlier calls.")
 
 
+def _held(culprit: dict) -> str:
+    """What an attribute that cannot be pickled holds, in words: the item inside a list that is to blame."""
+    if "<lambda>" in culprit["error"] and not culprit.get("item"):
+        return "a lambda"
+    if culprit.get("item"):
+        return f"a {culprit['type']} of {culprit['item']} objects, which pickle cannot copy"
+    return f"a {culprit['type']}"
+
+
 def test_picklable(student):
     run = student.run(probes.picklable, seed=SEED)
     if run["stage"] == "dumps":
         culprits = run["culprits"]
         if culprits:
-            named = "; ".join(f"`self.{c['name']}` holds {'a lambda' if '<lambda>' in c['error'] else 'a ' + c['type']} "
-                              f"({c['error']})" for c in culprits)
+            named = "; ".join(f"`self.{c['name']}` holds {_held(c)} ({c['error']})" for c in culprits)
             detail = f" It cannot be copied because {named}."
         else:
             detail = f" Python said: {run['error']}."

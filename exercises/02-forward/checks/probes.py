@@ -132,6 +132,9 @@ def trace(module, seed: int, n: int) -> dict:
     facts = {
         "input": x, "output": out if isinstance(out, torch.Tensor) else None, "returned": describe(out),
         "calls": watch.calls, "new_params": watch.new_params, "new_modules": watch.new_modules,
+        # How many ReLUs forward applied, however written (F.relu, torch.relu, in place, an nn.ReLU module).
+        "relus": sum(1 for f in watch.model_watch.functions if f in ("relu", "relu_"))
+        + sum(1 for c in watch.model_watch.module_calls if c["kind"] == "ReLU"),
         "params_before": [name for name, _ in params],
         "params_after": [name for name, _ in model.named_parameters()],
         "has_graph": isinstance(out, torch.Tensor) and out.requires_grad,

@@ -168,9 +168,13 @@ def test_output_shape(student):
     flatten_tip = ("Flatten with `x = torch.flatten(x, 1)` or `x = x.view(x.size(0), -1)`: the batch size comes "
                    "from the input itself, so the same code works for a batch of 1, 5 or 64 images.")
     if "squeezed" in kinds:
-        text += (" Two lines do that: `.squeeze()`, which removes every dimension of size 1 (with one image, the "
-                 "batch dimension too), and `torch.flatten(x)` without a start dimension, which flattens the batch "
-                 "dimension into the features.")
+        if any(n > 1 for n in good):  # larger batches keep their dimension: something drops dimensions of size 1
+            text += (" Only a dimension of size 1 disappeared: that is what `.squeeze()` does, and with one image "
+                     "the batch dimension has size 1 too.")
+        elif all("error" in shapes[n] for n in bad if n > 1):  # one image fits, more do not: flattened away
+            text += (" With one image the batch dimension was flattened into the features and the shapes still "
+                     "fit; with more images they did not (`torch.flatten(x)` without a start dimension does this, "
+                     "as does `x.view(-1)`).")
         fail(text, what_to_try="Keep dimension 0 for the batch. " + flatten_tip)
     if kind == "type":
         fail(text, what_to_try="End forward with `return self.fc2(x)`.")
@@ -318,10 +322,14 @@ def test_activations(student, reference):
                          what_to_try=f"Apply ReLU right after {before}: {line}.")
             negative = int((call["input"] < 0).sum())
             if negative:
+                # Three ReLUs ran, and still one layer got negative values: a ReLU's result was thrown away.
+                discarded = (f" Your forward does apply ReLU {run['relus']} times, but a ReLU whose result is not "
+                             "kept changes nothing: `F.relu(x)` returns a new tensor (`x = F.relu(x)` keeps it)."
+                             if run["relus"] >= 3 else "")
                 fail(f"The input of {after} had {negative} negative values out of {call['input'].numel()} "
                      f"(the smallest {float(call['input'].min()):.3g}). After a ReLU nothing is negative, so the "
-                     f"output of {before} did not go through ReLU before reaching {after}. Without an activation "
-                     "between them, two layers in a row can only compute what one layer could.",
+                     f"output of {before} did not go through ReLU before reaching {after}.{discarded} Without an "
+                     "activation between them, two layers in a row can only compute what one layer could.",
                      what_to_try=f"Apply ReLU right after {before}: {line}.")
     if not seen:  # no layer computation was seen: only a right result says the ReLUs are there
         expect(_same(run["output"], reference.run(probes.logits, seed=SEED, n=n)["output"]),

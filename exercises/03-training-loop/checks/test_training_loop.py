@@ -45,9 +45,9 @@ def test_epoch_loss(student):
     returned, losses = run["returned"], run["losses"]
     if returned["kind"] == "tensor":
         if returned["has_graph"]:
-            fail(f"train_one_epoch returned {said(returned)}. Adding loss tensors together (`total += loss`) "
-                 "keeps every batch's computation graph alive, so memory grows with each batch, and the caller "
-                 "gets a tensor instead of a number.",
+            fail(f"train_one_epoch returned {said(returned)}. A total made of loss tensors (`total += loss`, say) "
+                 "links every batch's loss into one computation graph, which grows with each batch and stays in "
+                 "memory, and the caller gets a tensor instead of a number.",
                  what_to_try="Add up plain numbers: `total += loss.item()`, and return `total / number_of_batches`.")
         fail(f"train_one_epoch returned {said(returned)}, not a Python float.",
              what_to_try="Turn each batch's loss into a number with `loss.item()` before adding it up.")
@@ -58,9 +58,9 @@ def test_epoch_loss(student):
     kept = max(seen["graphs_kept"] for seen in losses)
     if kept >= 3:
         fail(f"train_one_epoch returned a float, but while it ran it kept the loss tensors of earlier batches: when the "
-             f"loss of batch {len(losses)} was computed, {kept} earlier loss tensors were still alive, each still part "
-             "of the computation graph that produced it (the record of every operation, kept until the tensor goes). "
-             "Memory then grows with every batch of an epoch.",
+             f"loss of batch {len(losses)} was computed, {kept} earlier loss tensors were still alive, each still "
+             "attached to the computation graph that produced it (its `grad_fn`), which stays in memory as long as "
+             "the tensor does: what the loop holds grows with every batch of an epoch.",
              what_to_try="Keep numbers, not loss tensors: `losses.append(loss.item())` (or `loss.detach()`), and "
                          "average those.")
     last = (" That is the last batch's loss alone." if close(returned["value"], losses[-1]["loss"], rel=1e-6)
@@ -128,7 +128,8 @@ def test_train_mode(student):
     expect(off == 0,
            f"The model was in evaluation mode for {off} of {len(calls)} forward passes in train_one_epoch. The "
            "check handed your function a model left in evaluation mode (as after a validation pass), and it "
-           "trained it that way: dropout stayed off and batch normalisation used its stored statistics.",
+           "trained it that way: batch normalisation normalised each batch with its stored statistics instead of the "
+           "batch's own, and did not update them (a dropout layer would stay off too).",
            what_to_try="Call `model.train()` at the start of train_one_epoch, before the loop.")
     expect(all(c["grad_enabled"] for c in calls),
            "Some training forward passes ran with gradient tracking switched off, so backward could not "

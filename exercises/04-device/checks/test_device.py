@@ -62,7 +62,9 @@ def test_get_device(student):
                f"get_device returned {said(got)}; it should return a `torch.device` such as `torch.device('cpu')`.",
                what_to_try="Return `torch.device('cuda')` or `torch.device('cpu')`.")
         if got["device"] != expected:
-            consequence = ("so every `.to(device)` would fail with \"Found no NVIDIA driver\": the GPU is hard-coded"
+            consequence = ("so every `.to(device)` would fail with \"Found no NVIDIA driver\": the device did not follow "
+                           "what `torch.cuda.is_available()` returned. A hard-coded `'cuda'` does that, and so does "
+                           "`torch.cuda.is_available` without `()`, a function, which is always true"
                            if expected == "cpu" else "so your code would never use the GPU it has")
             fail(f"{situation}, get_device returned `{got['device']}`, {consequence}.",
                  what_to_try="Ask PyTorch: `torch.device('cuda' if torch.cuda.is_available() else 'cpu')`.")
@@ -128,6 +130,9 @@ def test_targets_on_device(student, device):
     elif run["error"] and run["passes"] and run["passes"][0]["input_device"] != device:
         fail(f"train_step stopped in the model's forward pass, before any loss: {said_error(run['error'])}.",
              because_of="inputs-on-device")
+    elif run["error"] and not any(m["tensor"] == "targets" for m in run["moves"]):
+        fail(f"train_step stopped before it did anything with the targets, so this check could not see where they "
+             f"go: {said_error(run['error'])}.", because_of="inputs-on-device")
     elif run["error"] and not _moved_to(run, "targets", device):
         _fail_on_error(run["error"], "train_step", device)
     elif not run["error"]:
@@ -152,8 +157,10 @@ def test_train_step(student, reference, device):
             fail(f"train_step returned {said(returned)}, not a Python float. A loss tensor (on the GPU, in real "
                  "training) keeps its computation graph; the caller wants the number.",
                  what_to_try="Return `loss.item()`.")
+        expect(returned["kind"] == "number", f"train_step{which} returned {said(returned)}, not a Python float.",
+               what_to_try="Return `loss.item()`: the loss as a plain number.")
         loss = losses[-1]["value"]
-        expect(returned["kind"] == "number" and abs(returned["value"] - loss) <= 1e-5 * max(1.0, abs(loss)),
+        expect(abs(returned["value"] - loss) <= 1e-5 * max(1.0, abs(loss)),
                f"train_step{which} returned {said(returned)}, but the loss of the batch was {loss:.6g}.",
                what_to_try="Return `loss.item()` for the batch you just trained on.")
         for verdict in call["verdicts"]:

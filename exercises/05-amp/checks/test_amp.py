@@ -102,10 +102,15 @@ def test_autocast_forward(student, device):
              what_to_try="Wrap the forward pass and the loss in `with torch.autocast(device_type=device_type):`, "
                          "using the `device_type` argument, not a fixed string.")
     lower = [f for f in forwards if f.get("computed_in") not in (low,)]
-    expect(not lower,
-           f"Under autocast the first linear layer computed in {lower[0].get('computed_in') if lower else ''}, not in "
-           f"{low}, the low precision autocast uses on `{device}`.",
-           what_to_try="Use autocast's default precision for the device: `torch.autocast(device_type=device_type)`.")
+    if lower:
+        computed = lower[0].get("computed_in")
+        asked = sorted({r["dtype"] for r in run["autocast_regions"] if r["device_type"] == device and r["enabled"]
+                        and r["dtype"] != low})
+        why = (f" Your autocast region asks for `dtype={asked[0]}`; on `{device}` autocast's own choice is {low}."
+               if asked else f" On `{device}`, autocast's low precision is {low}.")
+        fail(f"Under autocast the first linear layer computed in {computed}, not in {low}.{why}",
+             what_to_try="Leave `dtype` out, so that each device gets autocast's default precision: "
+                         "`torch.autocast(device_type=device_type)`.")
 
 
 @on_devices("cpu", "cuda")
