@@ -15,7 +15,7 @@ from grader.authoring.export import Export, student_readme
 from grader.authoring.gradescope import render_scripts
 from grader.catalog import Course
 from grader.render import explain_failure
-from grader.runner.launch import package_modules, preload_modules
+from grader.runner.launch import from_package, preload_modules
 from grader.runner.sandbox import ProbeOutcome
 from grader.spec import requirement_name
 
@@ -54,7 +54,8 @@ def test_an_allowed_package_imported_by_the_students_file_is_preloaded(tmp_path)
     (staged / "dataset.py").write_text("import pandas as pd\nimport tqdm\n")
     preload = preload_modules(COURSE.resolve("1"), staged)
     assert "pandas" in preload and "tqdm" not in preload  # tqdm is exercise 3's, not exercise 1's
-    assert package_modules(["pandas"]) == ["pandas"]
+    assert from_package("pandas", ["pandas"]) and from_package("yaml", ["PyYAML"])  # by the installed distribution
+    assert not from_package("pandas", ["tqdm"]) and not from_package("csv", ["pandas"])
 
 
 def _missing(module: str, packages: list[str]) -> str:

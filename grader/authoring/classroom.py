@@ -7,15 +7,14 @@ in it (a course that accepts students reading them)."""
 from __future__ import annotations
 
 import re
-import shlex
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-import jinja2
-
+from grader.authoring import export_templates
 from grader.authoring.export import (Export, ExportError, export_student, export_student_and_grading_copy)
 from grader.catalog import Course
+from grader.spec import packages_of
 
 TEMPLATES = Path(__file__).parent / "templates"
 WORKFLOW = Path(".github") / "workflows" / "classroom.yml"
@@ -69,10 +68,8 @@ def render_workflow(course: Course, checks_repo: str | None, pins: Pins) -> str:
     steps = [{"id": f"exercise{spec.id:02d}", "number": spec.id, "title": f"{spec.id:02d} {spec.title}".replace('"', "'")}
              for spec in specs]  # step ids alphanumeric: the reporter reads <ID>_RESULTS
     step_minutes = max(5, max((_minutes(spec) for spec in specs), default=5))
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES / "classroom"), keep_trailing_newline=True,
-                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters["quote"] = shlex.quote
-    return env.get_template("classroom.yml.j2").render(packages=course.packages(),
+    return export_templates(TEMPLATES / "classroom").get_template("classroom.yml.j2").render(
+        packages=packages_of(specs),
         steps=steps, checks_repo=checks_repo, checks_path=CHECKS_PATH, token_secret=TOKEN_SECRET,
         torch=pins.torch, torchvision=pins.torchvision, python=pins.python, step_minutes=step_minutes,
         job_minutes=20 + step_minutes * len(steps))

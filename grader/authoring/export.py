@@ -17,7 +17,6 @@ computed answers work as in the course.
 from __future__ import annotations
 
 import ast
-import shlex
 import shutil
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -25,10 +24,10 @@ from datetime import date
 from pathlib import Path
 from typing import Callable
 
-import jinja2
 import yaml
 
 import grader
+from grader.authoring import export_templates
 from grader.catalog import Course
 from grader.spec import KEY_FILE, RECORDED_FOLDER, STUDENT_COPY_FILE, ExerciseSpec, packages_of
 from grader.yamlfile import load_yaml
@@ -261,7 +260,5 @@ def _record_references(specs: list[ExerciseSpec], out: Path, export: Export, job
 
 
 def student_readme(specs: list[ExerciseSpec], export: Export) -> str:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES / "student"), keep_trailing_newline=True,
-                             undefined=jinja2.StrictUndefined, autoescape=False, trim_blocks=True, lstrip_blocks=True)
-    env.filters["quote"] = shlex.quote
-    return env.get_template("README.md.j2").render(specs=specs, export=export, packages=packages_of(specs))
+    return export_templates(TEMPLATES / "student").get_template("README.md.j2").render(
+        specs=specs, export=export, packages=packages_of(specs))

@@ -6,15 +6,13 @@ grading copy (every check, recorded reference answers, quiz keys; no solution's 
 from __future__ import annotations
 
 import os
-import shlex
 import shutil
 import stat
 import tempfile
 import zipfile
 from pathlib import Path
 
-import jinja2
-
+from grader.authoring import export_templates
 from grader.authoring.classroom import Pins
 from grader.authoring.export import Export, ExportError, export_grading_copy
 from grader.catalog import Course
@@ -44,11 +42,8 @@ def export_gradescope(course: Course, zip_path: Path, *, pins: Pins, hidden_visi
 def render_scripts(course: Course, pins: Pins, hidden_visibility: str) -> dict[str, str]:
     """Gradescope's two scripts: `setup.sh` (installs the grader, PyTorch and the packages the course's
     exercises allow) and `run_autograder` (grades a submission into results.json)."""
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), keep_trailing_newline=True,
-                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters["quote"] = shlex.quote
-    return {name: env.get_template(name + ".j2").render(pins=pins, hidden_visibility=hidden_visibility,
-                                                        packages=course.packages())
+    env, packages = export_templates(TEMPLATES), course.packages()
+    return {name: env.get_template(name + ".j2").render(pins=pins, hidden_visibility=hidden_visibility, packages=packages)
             for name in ("setup.sh", "run_autograder")}
 
 

@@ -17,6 +17,7 @@ Both return plain data, ready to be returned from a probe.
 from __future__ import annotations
 
 import contextlib
+import functools
 import types
 from typing import Any
 
@@ -89,7 +90,7 @@ class ModelWatch:
         self._stack.callback(self._restore_forward, previous)
         self._stack.enter_context(nn_module.register_module_forward_pre_hook(self._module_pre))
         self._stack.enter_context(nn_module.register_module_forward_hook(self._module_post, always_call=True))
-        self._stack.enter_context(_ParameterUses(self))
+        self._stack.enter_context(_function_mode(self))
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -170,22 +171,20 @@ class ModelWatch:
 
         if self._in_forward and not self._entered and not self._foreign:
             self.functions.append(getattr(func, "__name__", type(func).__name__))
-        if func not in _FORWARD_FUNCTIONS:  # not a layer's computation (an optimizer step, `.to()`, ...)
+        layer_functions, forward_functions = _layer_functions()
+        if func not in forward_functions:  # not a layer's computation (an optimizer step, `.to()`, ...)
             return
         owner = next((self._params[id(a)] for a in _tensors(args, kwargs) if id(a) in self._params), None)
         if owner is not None and not self._busy():
             self._layer_used(owner, args)
-        if not self._keep_layers or func not in _LAYER_FUNCTIONS or len(args) < 2:
+        if not self._keep_layers or func not in layer_functions or len(args) < 2:
             return
         x, weight = args[0], args[1]
         if isinstance(x, torch.Tensor) and isinstance(weight, torch.Tensor) and isinstance(output, torch.Tensor):
             self.layers.append({
-                "kind": _LAYER_FUNCTIONS[func], "layer": self._params.get(id(weight)),
+                "kind": layer_functions[func], "layer": self._params.get(id(weight)),
                 "weight_shape": list(weight.shape), "input": x.detach().clone(), "output": output.detach().clone(),
             })
-
-    def remove(self) -> None:
-        self.__exit__(None, None, None)
 
 
 def _tensors(args: tuple, kwargs: dict) -> list[Any]:
@@ -201,6 +200,7 @@ def _tensors(args: tuple, kwargs: dict) -> list[Any]:
     return found
 
 
+@functools.cache
 def _layer_functions() -> tuple[dict[Any, str], set[Any]]:
     """The functions that compute a layer from its weights: convolutions and linear maps (recorded with
     `layers=True`), and every such function that counts as a use of the model (normalisation,
@@ -216,35 +216,19 @@ def _layer_functions() -> tuple[dict[Any, str], set[Any]]:
     return layers, set(layers) | others
 
 
-class _ParameterUses:
-    """A TorchFunctionMode that tells a ModelWatch about every torch function call (made lazily: torch is
-    imported only in a probe)."""
+def _function_mode(watch: ModelWatch) -> Any:
+    """A TorchFunctionMode that tells `watch` about every torch function call (made here, not at import:
+    torch is imported only in a probe)."""
+    from torch.overrides import TorchFunctionMode
 
-    def __init__(self, watch: ModelWatch) -> None:
-        from torch.overrides import TorchFunctionMode
+    class Mode(TorchFunctionMode):
+        def __torch_function__(self, func: Any, types: Any, args: tuple = (), kwargs: dict | None = None) -> Any:
+            kwargs = kwargs or {}
+            output = func(*args, **kwargs)
+            watch._function_used(func, args, kwargs, output)
+            return output
 
-        global _LAYER_FUNCTIONS, _FORWARD_FUNCTIONS
-        if not _FORWARD_FUNCTIONS:
-            _LAYER_FUNCTIONS, _FORWARD_FUNCTIONS = _layer_functions()
-
-        class Mode(TorchFunctionMode):
-            def __torch_function__(self, func: Any, types: Any, args: tuple = (), kwargs: dict | None = None) -> Any:
-                kwargs = kwargs or {}
-                output = func(*args, **kwargs)
-                watch._function_used(func, args, kwargs, output)
-                return output
-
-        self._mode = Mode()
-
-    def __enter__(self) -> Any:
-        return self._mode.__enter__()
-
-    def __exit__(self, *exc: object) -> Any:
-        return self._mode.__exit__(*exc)
-
-
-_LAYER_FUNCTIONS: dict[Any, str] = {}
-_FORWARD_FUNCTIONS: set[Any] = set()
+    return Mode()
 
 
 def gradient_verdict(grad: Any, fresh: Any) -> str:
