@@ -17,6 +17,7 @@ import io
 import json
 import os
 import queue
+import secrets
 import select
 import subprocess
 import tempfile
@@ -61,8 +62,71 @@ class Task:
 
 
 def find_students(root: Path) -> list[str]:
-    """Every student folder in `root` (hidden folders and loose files skipped), sorted."""
-    return sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
+    """The ids of every student folder in `root` (hidden folders and loose files skipped), sorted. An id
+    is the folder's name, escaped where it is not valid UTF-8 (`student_id`). A symbolic link to a
+    folder is a student too, never followed: each of their results says the folder is a link (so a
+    student whose folder links to a classmate's is in the gradebook, with 0 and the reason). Anything
+    else (a named pipe, a dangling link, an entry that cannot be read) is skipped like a loose file."""
+    try:
+        entries = sorted(os.scandir(root), key=lambda entry: entry.name)
+    except OSError as exc:
+        raise BatchError(f"Cannot read the class folder {student_id(str(root))}: {exc.strerror}. Make it readable "
+                         "(chmod u+rx) and run again.") from None
+    ids: dict[str, str] = {}
+    for entry in entries:
+        try:
+            is_folder = entry.is_dir()  # follows a link: a linked folder is graded, and refused, by name
+        except OSError:
+            is_folder = False
+        if not is_folder or entry.name.startswith((".", "_")):
+            continue
+        sid = student_id(entry.name)
+        if sid in ids or (sid != entry.name and os.path.lexists(root / sid)):
+            click.echo(f"warning: skipped the folder {sid} in {student_id(str(root))}: its name is not valid UTF-8, "
+                       f"and written as {sid} it is the name of another student's folder. Rename it.", err=True)
+            continue
+        ids[sid] = entry.name
+    return sorted(ids)
+
+
+def student_id(name: str) -> str:
+    """A student's id for their folder's name: the name itself, except that bytes which are not valid
+    UTF-8 are written `\\xNN` (Python's backslashreplace). The folder b'stu\\xff' (`os.fsdecode` makes
+    the byte a lone surrogate, which no CSV, JSON or UTF-8 report can hold) is the student `stu\\xff` in
+    the journal, grades.csv, grades.json and its report (`stu\\xff.md`); `student_folder` finds the folder
+    again from it. Messages naming such a folder name it the same way (`launch.escape_undecodable`)."""
+    return launch.escape_undecodable(name)
+
+
+def student_folder(root: Path, student: str) -> Path:
+    """The folder of the student `student` (an id from `find_students`) in `root`: the folder of that
+    name, or the one whose name is not valid UTF-8 and escapes to it."""
+    folder = root / student
+    if os.path.lexists(folder):
+        return folder
+    try:
+        return next((root / entry.name for entry in os.scandir(root) if student_id(entry.name) == student), folder)
+    except OSError:
+        return folder
+
+
+def _escaped_result(result: ExerciseResult) -> ExerciseResult:
+    """`result` with any text that is not valid UTF-8 (a message naming a student's folder) escaped as
+    `student_id` escapes a name: what the journal, gradebooks and reports can hold."""
+    def escape(value: Any) -> Any:
+        if isinstance(value, str):
+            return launch.escape_undecodable(value)
+        if isinstance(value, list):
+            return [escape(v) for v in value]
+        if isinstance(value, dict):
+            return {escape(k): escape(v) for k, v in value.items()}
+        return value
+
+    try:
+        result.model_dump_json()
+        return result
+    except ValueError:  # pydantic's serialization error: a lone surrogate somewhere
+        return ExerciseResult.model_validate(escape(result.model_dump(mode="python")))
 
 
 def parse_shard(text: str) -> tuple[int, int]:
@@ -122,7 +186,10 @@ class Journal:
                 continue
             try:
                 raw = json.loads(line)
-                records.append(Record(student=str(raw["student"]), result=ExerciseResult.model_validate(raw["result"])))
+                result = ExerciseResult.model_validate(raw["result"])
+                if "\\ud" in line:  # a journal written before names were escaped: the same ids as now
+                    result = _escaped_result(result)
+                records.append(Record(student=student_id(str(raw["student"])), result=result))
             except (ValueError, KeyError, TypeError) as exc:
                 raise BatchError(f"{self.path}:{number}: not a result record ({type(exc).__name__}). "
                                  "Was the file edited by hand? Remove that line and run again.") from None
@@ -130,12 +197,14 @@ class Journal:
 
     def replace_with(self, records: list[Record]) -> None:
         """Write `records` as the whole journal, atomically (`grade merge`)."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_name(self.path.name + ".tmp")
         tmp.write_text("".join(r.to_line() for r in records), encoding="utf-8")
         os.replace(tmp, self.path)
 
     def append(self, record: Record) -> None:
-        line = record.to_line().encode()
+        """Write one record, its student and text escaped where they are not valid UTF-8 (`student_id`)."""
+        line = Record(student_id(record.student), _escaped_result(record.result)).to_line().encode()
         with self._lock, open(self.path, "ab") as f:
             f.write(line)
             f.flush()
@@ -168,16 +237,20 @@ class WarmGrader:
     def grade(self, job_path: Path, deadline: float) -> int | None:
         """Send one job; its exit code, or None if no answer came within `deadline` seconds (the
         process is then stopped: the caller starts another)."""
+        token = secrets.token_hex(16)  # an answer must carry it: nothing else can say "done" for this job
         try:
             assert self.proc.stdin is not None
-            self.proc.stdin.write(f"{job_path}\n".encode())
+            self.proc.stdin.write(f"{job_path} {token}\n".encode())
             self.proc.stdin.flush()
         except OSError:
             return None
-        line = self._read_line(deadline)
-        if line is None or not line.startswith("done "):
-            return None
-        return int(line.split()[1])
+        end = time.monotonic() + deadline
+        while (line := self._read_line(end - time.monotonic())) is not None:
+            word, _, rest = line.partition(" ")
+            answered, _, code = rest.partition(" ")
+            if word == "done" and answered == token and code.lstrip("-").isdigit():
+                return int(code)
+        return None
 
     def _read_line(self, timeout: float) -> str | None:
         end = time.monotonic() + timeout
@@ -265,26 +338,30 @@ def _work(pending: queue.SimpleQueue[Task | None], run: BatchRun, logs: Path, nu
     warm: WarmGrader | None = None
     try:
         while (task := pending.get()) is not None and not run.stop.is_set():
-            submission = find_submission(task.spec, run.root / task.student)
-            if task.spec.kind == "quiz":
-                options = GradingOptions(**{**run.options.__dict__, "student": task.student})
-                result = grade_exercise(task.spec, submission, options)
-            else:
-                if warm is None:
-                    with run.lock:
-                        if run.stop.is_set():
-                            break
-                        warm = WarmGrader(logs, number)
-                        run.warm.add(warm)
-                result, healthy = _grade_warm(warm, task.spec, submission, run.options)
-                if not healthy:
-                    warm.stop()
-                    with run.lock:
-                        run.warm.discard(warm)
-                    warm = None
+            if task.spec.kind != "quiz" and warm is None:
+                with run.lock:
+                    if run.stop.is_set():
+                        break
+                    warm = WarmGrader(logs, number)
+                    run.warm.add(warm)
+            try:
+                submission = find_submission(task.spec, student_folder(run.root, task.student))
+                if task.spec.kind == "quiz":
+                    options = GradingOptions(**{**run.options.__dict__, "student": task.student})
+                    result, healthy = grade_exercise(task.spec, submission, options), True
+                else:
+                    assert warm is not None
+                    result, healthy = _grade_warm(warm, task.spec, submission, run.options)
+            except Exception as exc:  # noqa: BLE001 - whatever one submission does to the grader costs only its result
+                result, healthy = _grader_failed(task.spec, exc, run.options.debug), task.spec.kind == "quiz"
+            if not healthy and warm is not None:
+                warm.stop()
+                with run.lock:
+                    run.warm.discard(warm)
+                warm = None
             if run.stop.is_set():
                 break  # a result cut short by Ctrl-C is not the submission's: not recorded
-            record = Record(task.student, result)
+            record = Record(task.student, _escaped_result(result))
             run.journal.append(record)
             run.on_result(record)
     except BaseException as exc:  # noqa: BLE001 - handed to the main thread, which reports it
@@ -297,6 +374,22 @@ def _work(pending: queue.SimpleQueue[Task | None], run: BatchRun, logs: Path, nu
                 run.warm.discard(warm)
 
 
+def _grader_failed(spec: ExerciseSpec, exc: Exception, debug: bool) -> ExerciseResult:
+    """The result of a submission the grader itself failed on (a bug of ours): said plainly, the
+    batch going on with the next one; the details with --debug."""
+    message = (f"The grader itself failed on this submission ({type(exc).__name__}). This is not a problem with "
+               "your code; tell your instructor.")
+    if debug:
+        import traceback
+
+        message += "\n\n" + "".join(traceback.format_exception(exc))
+    if spec.kind == "quiz":
+        from grader.quiz.grading import error_result
+
+        return error_result(spec, message, time.monotonic())
+    return launch.error_result(spec, message, time.monotonic())
+
+
 def _grade_warm(warm: WarmGrader, spec: ExerciseSpec, submission: Path, options: GradingOptions) -> tuple[ExerciseResult, bool]:
     """One code exercise in a warm process, staged as `grade exercise` stages it. Returns the result and
     whether the process can take the next job."""
@@ -304,7 +397,8 @@ def _grade_warm(warm: WarmGrader, spec: ExerciseSpec, submission: Path, options:
     with tempfile.TemporaryDirectory(prefix="torchgrade-") as scratch:
         root = Path(scratch)
         staged = launch.write_job(spec, submission, root, time_s=options.time_s, memory_mb=options.memory_mb,
-                                  processes=options.processes, use_cache=options.use_cache, debug=options.debug)
+                                  processes=options.processes, use_cache=options.use_cache, debug=options.debug,
+                                  run_as_root=options.run_as_root, private=[Path(p) for p in options.private])
         if isinstance(staged, str):
             return launch.error_result(spec, staged, started), True
         code = warm.grade(root / "job.json", staged)
@@ -383,37 +477,59 @@ def _first_line(message: str) -> str:
 
 
 def write_gradebook(out: Path, records: list[Record], exercises: list[str]) -> None:
-    """`grades.csv` (one row per student) or `grades.json` (rows, exercises and class statistics)."""
+    """`grades.csv` (one row per student) or `grades.json` (rows, exercises and class statistics), in
+    UTF-8: a student's id and any text that is not valid UTF-8 escaped as in the journal (`student_id`)."""
+    records = _escaped_records(records)
     rows = gradebook(records, exercises)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
     if out.suffix.lower() == ".json":
         tmp.write_text(json.dumps({"exercises": exercises, "students": rows,
                                    "statistics": statistics(records), "errors": error_statistics(records)},
-                                  indent=2) + "\n")
+                                  indent=2) + "\n", encoding="utf-8")
     else:
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=["student", *exercises, "total", "max"], lineterminator="\n")
         writer.writeheader()
         for row in rows:
-            writer.writerow({k: ("" if v is None else f"{v:g}" if isinstance(v, float) else v) for k, v in row.items()})
-        tmp.write_text(buffer.getvalue())
+            writer.writerow({k: ("" if v is None else f"{v:g}" if isinstance(v, float) else _cell(v)) for k, v in row.items()})
+        tmp.write_text(buffer.getvalue(), encoding="utf-8")
     os.replace(tmp, out)
+
+
+def _escaped_records(records: list[Record]) -> list[Record]:
+    """`records` with ids and text escaped where they are not valid UTF-8 (records built by hand, or read
+    from a journal written before names were escaped), so every view names a student as the journal does."""
+    return [Record(student_id(r.student), _escaped_result(r.result)) for r in records]
+
+
+def _report_name(student: str, suffix: str) -> str:
+    """The file name of `student`'s report: their id, as in the gradebook (`stu\\xff.md`). An id from a
+    journal edited by hand may hold what no file name can: `/` and NUL become `_`, a name of dots only
+    gets a `_` in front. An id too long for a file name (escaped bytes take four characters each) is
+    cut, with a hash of the whole id, so two long ids still get two reports."""
+    name = student.replace("/", "_").replace("\0", "_")
+    if not name.strip("."):
+        name = f"_{name}"
+    if len((name + suffix).encode("utf-8")) > 255:
+        digest = hashlib.sha256(student.encode("utf-8")).hexdigest()[:12]
+        name = name.encode("utf-8")[:200].decode("utf-8", "ignore") + "-" + digest
+    return name + suffix
 
 
 def write_reports(folder: Path, records: list[Record], fmt: str, glossary: Any) -> int:
     """One feedback report per student (`STUDENT.md` or `.html`): every exercise of theirs, as `grade
-    all` shows it."""
+    all` shows it. The file is named by the student's id, as in the gradebook (`_report_name`)."""
     from grader.render import render_result
 
     folder.mkdir(parents=True, exist_ok=True)
     by_student: dict[str, list[ExerciseResult]] = {}
-    for (student, _), record in sorted(latest(records).items()):
+    for (student, _), record in sorted(latest(_escaped_records(records)).items()):
         by_student.setdefault(student, []).append(record.result)
     suffix = ".html" if fmt == "html" else ".md"
     for student, results in by_student.items():
         text = render_result(CourseResult.from_results(results), fmt, glossary, color=False)
-        (folder / f"{student}{suffix}").write_text(text, encoding="utf-8")
+        (folder / _report_name(student, suffix)).write_text(launch.escape_undecodable(text), encoding="utf-8")
     return len(by_student)
 
 
@@ -468,15 +584,25 @@ class Display:
         with self._lock:
             self.done += 1
             r = record.result
-            line = f"{record.student} {r.exercise} {r.score:g}/{r.max_score:g} {r.status}"
+            from grader.render import terminal_text
+
+            line = f"{terminal_text(record.student, one_line=True)} {r.exercise} {r.score:g}/{r.max_score:g} {r.status}"
             if self._bar is not None:
-                self._bar.update(self._task, advance=1, description=line)
+                from rich.markup import escape
+
+                self._bar.update(self._task, advance=1, description=escape(line))  # a folder name is not markup
             else:
                 click.echo(f"[{self.done}/{self.total}] {line} ({r.duration:.1f} s)", err=True)
 
     def close(self) -> None:
         if self._bar is not None:
             self._bar.stop()
+
+
+def _cell(value: Any) -> Any:
+    """A gradebook cell a spreadsheet shows as text: a student id starting with =, +, - or @ (a formula
+    once opened, `=HYPERLINK(...)`) gets a leading quote, as OWASP's CSV-injection advice says."""
+    return "'" + value if isinstance(value, str) and value.startswith(("=", "+", "-", "@", "\t", "\r")) else value
 
 
 def _stderr_console() -> Any:

@@ -103,6 +103,10 @@ def limit_options(command):  # noqa: ANN001, ANN201 - a Click command
                      help="Processes and threads the code may run at once (default: the exercise's)."),
         click.option("--no-cache", is_flag=True, help="Re-run the reference solution instead of using cached results."),
         click.option("--debug", is_flag=True, envvar="TORCHGRADE_DEBUG", help="Show the grader's internals when it fails."),
+        click.option("--run-as-root", is_flag=True,
+                     help="Where the grader runs as root and cannot run student code as an unprivileged user, run it "
+                          "as root anyway (recorded in each result) instead of refusing. Only on a machine that "
+                          "holds nothing else."),
         click.option("--checks-from", type=click.Path(exists=True, file_okay=False, path_type=Path), metavar="DIR",
                      help="Grade with the exercise definitions and checks in DIR (the grading copy from "
                           "`grade export classroom`, hidden checks included) instead of this course's own."),
@@ -132,11 +136,11 @@ def grading_options(command):  # noqa: ANN001, ANN201 - a Click command
 
 
 def _options(time_limit: float | None, memory_limit: int | None, process_limit: int | None, no_cache: bool,
-             debug: bool, student: str | None):  # noqa: ANN202 - a GradingOptions
+             debug: bool, student: str | None, run_as_root: bool = False):  # noqa: ANN202 - a GradingOptions
     from grader.submissions import GradingOptions
 
     return GradingOptions(time_s=time_limit, memory_mb=memory_limit, processes=process_limit, use_cache=not no_cache,
-                          debug=debug, student=student)
+                          debug=debug, student=student, run_as_root=run_as_root)
 
 
 def _grading_course(ctx: click.Context, checks_from: Path | None) -> Course:
@@ -157,7 +161,7 @@ def _grading_course(ctx: click.Context, checks_from: Path | None) -> Course:
 @click.pass_context
 def exercise(ctx: click.Context, ref: str, submission: Path | None, fmt: str, output: Path | None,
              checks_from: Path | None, hidden_visibility: str, time_limit: float | None, memory_limit: int | None,
-             process_limit: int | None, no_cache: bool, debug: bool, student: str | None) -> None:
+             process_limit: int | None, no_cache: bool, debug: bool, student: str | None, run_as_root: bool) -> None:
     """Grade exercise N (a number, a folder name like 03-training-loop, or a slug). A quiz is graded
     from its answers file, exercises/NN-slug/answers.yaml (or --submission)."""
     from grader.submissions import grade_exercise
@@ -172,7 +176,8 @@ def exercise(ctx: click.Context, ref: str, submission: Path | None, fmt: str, ou
         for unknown in unknown_answers(spec, submission):
             click.echo(f"warning: '{unknown}' in your answers file is not a question of this quiz; "
                        "check its spelling (`grade quiz " + str(spec.id) + " --show` lists the ids)", err=True)
-    result = grade_exercise(spec, submission, _options(time_limit, memory_limit, process_limit, no_cache, debug, student))
+    result = grade_exercise(spec, submission, _options(time_limit, memory_limit, process_limit, no_cache, debug, student,
+                                                       run_as_root))
     _report(ctx, result, own_copy, fmt, output, hidden_visibility)
 
 
@@ -185,7 +190,8 @@ def exercise(ctx: click.Context, ref: str, submission: Path | None, fmt: str, ou
 @click.pass_context
 def grade_all(ctx: click.Context, refs: tuple[str, ...], submissions: Path | None, fmt: str, output: Path | None,
               checks_from: Path | None, hidden_visibility: str, time_limit: float | None, memory_limit: int | None,
-              process_limit: int | None, no_cache: bool, debug: bool, student: str | None) -> None:
+              process_limit: int | None, no_cache: bool, debug: bool, student: str | None,
+              run_as_root: bool) -> None:
     """Grade every exercise and quiz (or only N...): one result each, and the total. This is what one
     GitHub Classroom step or a Gradescope autograder runs."""
     from grader.submissions import grade_course
@@ -202,8 +208,8 @@ def grade_all(ctx: click.Context, refs: tuple[str, ...], submissions: Path | Non
         if fmt not in PLATFORM_FORMATS:
             click.echo(f"  {result.exercise}: {result.score:g}/{result.max_score:g} ({result.status})", err=True)
 
-    course_result = grade_course(specs, submissions, _options(time_limit, memory_limit, process_limit, no_cache, debug, student),
-                                 progress)
+    course_result = grade_course(specs, submissions, _options(time_limit, memory_limit, process_limit, no_cache, debug, student,
+                                                                     run_as_root), progress)
     _report(ctx, course_result, submissions is None, fmt, output, hidden_visibility)
 
 
@@ -224,7 +230,7 @@ def grade_all(ctx: click.Context, refs: tuple[str, ...], submissions: Path | Non
 @click.pass_context
 def batch(ctx: click.Context, folder: Path, refs: tuple[str, ...], workers: int | None, out: Path, reports: Path | None,
           report_format: str, resume: bool, shard: str | None, checks_from: Path | None, time_limit: float | None,
-          memory_limit: int | None, process_limit: int | None, no_cache: bool, debug: bool) -> None:
+          memory_limit: int | None, process_limit: int | None, no_cache: bool, debug: bool, run_as_root: bool) -> None:
     """Grade a whole class: DIR holds one folder per student (named by the student's id) with their files
     for one or more exercises. Every exercise and quiz, or only N..."""
     import os
@@ -255,7 +261,10 @@ def batch(ctx: click.Context, folder: Path, refs: tuple[str, ...], workers: int 
     have = set(b.latest(earlier))
     tasks = [b.Task(s, spec) for s in students for spec in specs if (s, spec.name) not in have]
     display = b.Display(len(tasks), sys.stderr.isatty())
-    run = b.BatchRun(root=folder, options=_options(time_limit, memory_limit, process_limit, no_cache, debug, None),
+    options = _options(time_limit, memory_limit, process_limit, no_cache, debug, None, run_as_root)
+    # Student code sees the class folder and the gradebook's only the way through: nobody reads another's work.
+    options.private = (str(folder.resolve()), str(out.resolve().parent))
+    run = b.BatchRun(root=folder, options=options,
                      workers=workers or os.cpu_count() or 1, journal=journal, on_result=display.record)
     started = time.monotonic()
     try:

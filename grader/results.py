@@ -3,12 +3,27 @@ output format (text, Markdown, JSON) is a view of it."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 CheckStatus = Literal["passed", "failed", "error", "skipped"]
 ResultStatus = Literal["passed", "failed", "error"]
+
+
+def _unicode(text: str) -> str:
+    """Text that UTF-8 can hold. A student's exception message, file or function name can carry lone
+    surrogates (`raise ValueError("\\ud800")`; the worker's JSON reply keeps them), which no JSON writer,
+    file or platform can encode: a pair written as two halves becomes its character, a lone half U+FFFD."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return text
+
+
+# A text the student's run may have written (a message, a file name, an exception's type).
+Text = Annotated[str, AfterValidator(_unicode)]
 
 
 class DeviceRun(BaseModel):
@@ -27,8 +42,8 @@ class RaisedError(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    type: str = Field(description="the exception's class name, e.g. RuntimeError")
-    summary: str = Field(description="type and first line of the message, numbers and quoted names replaced")
+    type: Text = Field(description="the exception's class name, e.g. RuntimeError")
+    summary: Text = Field(description="type and first line of the message, numbers and quoted names replaced")
     explained_by: str = Field("", description="the catalogue entry that explained it; empty when none did")
 
 
@@ -40,16 +55,16 @@ class CheckResult(BaseModel):
     status: CheckStatus
     points: float
     max_points: float
-    message: str = Field("", description="what happened, for the student; empty when passed")
+    message: Text = Field("", description="what happened, for the student; empty when passed")
     concepts: list[str] = Field(default_factory=list, description="glossary ids")
-    why_it_matters: str = ""
-    what_to_try: str = ""
+    why_it_matters: Text = ""
+    what_to_try: Text = ""
     hidden: bool = False
     duration: float = 0.0
     slowest_probe: float = Field(0.0, description="seconds of the slowest run of the student's code in this check "
                                                   "(the time limit applies to each run)")
     devices: list[DeviceRun] = Field(default_factory=list, description="where the check ran, for checks run per device")
-    file: str = Field("", description="the student's file where the problem showed (their line that raised); "
+    file: Text = Field("", description="the student's file where the problem showed (their line that raised); "
                                       "empty when the check cannot point at a line")
     line: int = Field(0, description="the line in `file`; 0 when not known")
     exception: RaisedError | None = Field(None, description="what the student's code raised, when it raised")
@@ -69,7 +84,7 @@ class ExerciseResult(BaseModel):
     passed: bool
     status: ResultStatus
     duration: float
-    message: str = Field("", description="why the whole submission could not be graded, if so")
+    message: Text = Field("", description="why the whole submission could not be graded, if so")
     checks: list[CheckResult]
     isolation: dict[str, str] = Field(default_factory=dict, description="what protected the machine from the "
                                       "student's code: processes, network, leftovers (see docs/security.md)")

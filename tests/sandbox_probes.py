@@ -1,5 +1,6 @@
 """Probes the sandbox tests run in a real worker (loaded from this file by path, like an exercise's)."""
 
+import colorsys  # rarely imported by anything else: the shadowing test puts a colorsys.py beside the student's file
 import contextlib
 import os
 import resource
@@ -19,6 +20,11 @@ def process_names(module) -> list:
         return [open(f"/proc/{pid}/comm").read().strip() for pid in ("self", os.getppid())]
     except OSError:
         return [None, None]
+
+
+def real_colorsys(module) -> bool:
+    """Whether the colorsys this probe imported is the standard library's."""
+    return hasattr(colorsys, "rgb_to_hsv")
 
 
 def call_run(module):

@@ -29,6 +29,7 @@ import yaml
 import grader
 from grader.authoring import export_templates
 from grader.catalog import Course
+from grader.runner.sides import RESULT_SUFFIX
 from grader.spec import KEY_FILE, RECORDED_FOLDER, STUDENT_COPY_FILE, ExerciseSpec, packages_of
 from grader.yamlfile import load_yaml
 
@@ -39,8 +40,9 @@ SKIPPED_NAMES = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", 
 
 RECORDED_README = """# Recorded answers of the reference solution
 
-What a correct solution returned for the inputs the checks give it (one file per probe call, read
-with `torch.load(..., weights_only=True)`). Written by `grade export student`; do not edit.
+What a correct solution returned for the inputs the checks give it (one file per probe call, in the
+grader's own plain-data format, which holds no code and is validated when read). Written by `grade
+export student`; do not edit.
 """
 
 
@@ -164,7 +166,7 @@ def _write(course: Course, specs: list[ExerciseSpec], out: Path, with_hidden_che
             if spec.kind == "code":
                 where = Path("exercises") / spec.name / "checks" / RECORDED_FOLDER
                 shutil.copytree(recordings / where, out / where)
-                export.recorded[spec.name] = len(list((out / where).glob("*.pt")))
+                export.recorded[spec.name] = len(list((out / where).glob("*" + RESULT_SUFFIX)))
     marker = {"exported": date.today().isoformat(), "hidden_checks": "included" if with_hidden_checks else "withheld",
               "withheld": export.withheld}
     (out / "exercises" / STUDENT_COPY_FILE).write_text(
@@ -256,7 +258,7 @@ def _record_references(specs: list[ExerciseSpec], out: Path, export: Export, job
             raise ExportError(f"{spec.name}: the reference solution does not pass ({failing}); "
                               f"run grade validate {spec.id} and fix the exercise before exporting")
     for spec in specs:
-        export.recorded[spec.name] = len(list(targets[spec.name].glob("*.pt")))
+        export.recorded[spec.name] = len(list(targets[spec.name].glob("*" + RESULT_SUFFIX)))
 
 
 def student_readme(specs: list[ExerciseSpec], export: Export) -> str:

@@ -8,7 +8,10 @@
 
 Helpers, by module (docs/authoring.md has a table): `data` (seeded tiny datasets and loaders), `spies`
 (ModelWatch, OptimizerSpy), `batch` (batch independence), `compare` (tensor differences in words),
-`observe` (values and exceptions as plain facts and words), `devices` (GPU stand-in, device/autocast spies).
+`observe` (values and exceptions as plain facts and words), `devices` (GPU stand-in, device/autocast spies),
+`pristine` (PyTorch's own functions and C-level state, bound before the student's module is imported: a
+probe reads and compares through it, never through `torch.X` or a tensor's methods, which the student's
+code can reassign in the worker).
 `before_import` (here) makes a probe's simulated environment hold while the student's module is imported.
 """
 

@@ -27,36 +27,42 @@ def input_dependence(forward: Callable[[Any], Any], x: Any, *, seed: int = 0) ->
     output is not a tensor with one row per sample (the shape is another check's business)."""
     import torch
 
-    n = x.shape[0]
-    x = x.detach().clone().requires_grad_(True)
+    from grader.checks import pristine
+
+    vf = pristine.VF
+    n = pristine.shape(x)[0]
+    x = pristine.requires_grad_(pristine.clone(pristine.detach(x)), True)
     out = forward(x)
-    if not isinstance(out, torch.Tensor) or out.dim() < 1 or out.shape[0] != n:
+    if not pristine.is_tensor(out) or pristine.dim(out) < 1 or pristine.shape(out)[0] != n:
         return {"rows": None, "dependence": None, "method": None}
     rows = _rows(n)
-    weights = torch.randn(out.shape, generator=torch.Generator().manual_seed(seed))
+    weights = vf.randn(pristine.shape(out), generator=torch.Generator().manual_seed(seed))
     dependence = []
     for j in rows:
-        if not out.requires_grad:
+        if not pristine.requires_grad(out):
             break
-        (grad,) = torch.autograd.grad((out[j].float() * weights[j]).sum(), x, retain_graph=True, allow_unused=True)
+        row = vf.sum(vf.mul(pristine.to_float(vf.select(out, 0, j)), vf.select(weights, 0, j)))
+        (grad,) = pristine.autograd_grad(row, x, retain_graph=True, allow_unused=True)
         if grad is None:
             break
-        dependence.append(grad.abs().flatten(1).sum(1))
+        dependence.append(vf.sum(vf.flatten(vf.abs(grad), 1), 1))
     if len(dependence) == len(rows):
-        return {"rows": rows, "dependence": torch.stack(dependence), "method": "gradient"}
-    samples = x.detach()
+        return {"rows": rows, "dependence": vf.stack(dependence), "method": "gradient"}
+    samples = pristine.detach(x)
     g = torch.Generator().manual_seed(seed + 1)
-    with torch.no_grad():
+    with pristine.no_grad():
         torch.manual_seed(seed)  # the same random numbers for every call, should anything random be on
         before = forward(samples)
-        changes = torch.zeros(len(rows), n)
+        changes = vf.zeros(len(rows), n)
         for i in range(n):
-            changed = samples.clone()
-            changed[i] += torch.randn(changed[i].shape, generator=g)
+            changed = pristine.clone(samples)
+            sample = vf.select(changed, 0, i)
+            pristine.add_(sample, vf.randn(pristine.shape(sample), generator=g))
             torch.manual_seed(seed)
             after = forward(changed)
             for r, j in enumerate(rows):
-                changes[r, i] = (after[j].float() - before[j].float()).abs().sum()
+                moved = vf.sub(pristine.to_float(vf.select(after, 0, j)), pristine.to_float(vf.select(before, 0, j)))
+                pristine.set_item(changes, (r, i), pristine.item(vf.sum(vf.abs(moved))))
     return {"rows": rows, "dependence": changes, "method": "change"}
 
 

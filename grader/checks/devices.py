@@ -19,6 +19,8 @@ from typing import Any, Iterator
 
 import pytest
 
+from grader.checks import pristine  # PyTorch's own functions, bound before any student code is imported
+
 PLACEHOLDER = 0.0  # what `.item()` / `float()` of a stand-in GPU tensor returns
 
 
@@ -164,13 +166,9 @@ def _patch(stack: contextlib.ExitStack, owner: Any, name: str, value: Any) -> No
 
 
 def autocast_enabled(device_type: str) -> bool:
-    """Whether autocast is on for `device_type` right now (torch >= 2.4 takes the device type)."""
-    import torch
-
-    try:
-        return bool(torch.is_autocast_enabled(device_type))
-    except TypeError:  # an older signature: no argument means CUDA
-        return bool(torch.is_autocast_cpu_enabled() if device_type == "cpu" else torch.is_autocast_enabled())
+    """Whether autocast is on for `device_type` right now, as PyTorch's C++ side holds it (not through
+    `torch.is_autocast_enabled`, which the student's code could reassign: see grader.checks.pristine)."""
+    return pristine.autocast_enabled(device_type)
 
 
 class MoveSpy:

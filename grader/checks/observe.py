@@ -7,18 +7,22 @@ import math
 import numbers
 from typing import Any
 
+# PyTorch's own functions, bound now: in a worker, before the student's module is imported.
+from grader.checks import pristine
+
 
 def describe(value: Any) -> dict[str, Any]:
-    """Plain facts about any value: its type, and for numbers and tensors their value and graph."""
-    import torch
-
+    """Plain facts about any value: its type, and for numbers and tensors their value and graph (read
+    through grader.checks.pristine: what the student's code did to `torch.Tensor` changes none of them)."""
     facts: dict[str, Any] = {"type": type(value).__name__}
-    if isinstance(value, torch.Tensor):
+    if pristine.is_tensor(value):
+        numel, device = int(pristine.numel(value)), pristine.device(value)
         facts.update(
-            kind="tensor", shape=list(value.shape), dtype=str(value.dtype), device=str(value.device),
-            requires_grad=bool(value.requires_grad), has_graph=value.grad_fn is not None,
-            value=float(value.detach().float().mean()) if value.numel() and value.device.type != "meta" else None,
-            numel=int(value.numel()),
+            kind="tensor", shape=list(pristine.shape(value)), dtype=str(pristine.dtype(value)), device=str(device),
+            requires_grad=bool(pristine.requires_grad(value)), has_graph=pristine.grad_fn(value) is not None,
+            value=pristine.number(pristine.VF.mean(pristine.to_float(pristine.detach(value))))
+            if numel and device.type != "meta" else None,
+            numel=numel,
         )
     elif isinstance(value, bool):
         facts.update(kind="bool", value=value)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import re
 import textwrap
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -91,6 +92,122 @@ def _blocks(text: str) -> list[str]:
     return blocks
 
 
+# ----------------------------------------------------------------------------- the student's text in a view
+# A result's messages carry what the student's run put there (its printed output, what it raised, its line,
+# file and function names): text a student can choose to the last character. Each view takes it in through
+# one cleaner of its own kind, `for_view(result, clean)`: `terminal_text` for the terminal and the logs
+# (text, Classroom, JUnit, the batch summary), `markdown_text` for Markdown (the report, the Actions step
+# summary, Gradescope), `visible` for HTML, whose template escapes the markup itself. JSON is the model.
+
+MAX_LINE = 1_000  # characters of one line a view shows of a message
+MAX_TEXT = 12_000  # characters of one message a view shows
+_NOT_PLAIN = re.compile(r"[^\t\n -~]")  # looked at one by one: everything but printable ASCII, tabs, newlines
+_NOT_PLAIN_LINE = re.compile(r"[^\t -~]")  # the same, newlines included
+_COMMAND = re.compile(r"(?<!\S)::|##\[")  # what GitHub's runner reads as a workflow command (see terminal_text)
+_MARKDOWN_CHAR = re.compile(r"[\\`*_\[<&|~]")
+_MARKDOWN_LINE_START = re.compile(r"^( *)([#>+=:*-]|\d+[.)])")
+_CODE_SPAN = re.compile(r"(`[^`\n]+`)")
+
+
+def _shown_as(char: str, one_line: bool) -> str:
+    if char == "\n":
+        return "\\n" if one_line else char
+    if char == "\t" or char.isprintable() or unicodedata.category(char) == "Zs":
+        return char
+    if char == "\r":
+        return "\\r"
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def visible(text: str, one_line: bool = False) -> str:
+    """`text` as every view may show it: each character that is not printable (escape sequences, carriage
+    returns, backspaces, bidi overrides, zero-width characters, line separators, lone surrogates) written
+    the way Python writes it in a string (`\\x1b[2J`, `\\r`, `\\u202e`), so it reads as what it is and does
+    nothing; with `one_line`, newlines too (a file or function name). Lines beyond MAX_LINE characters and
+    text beyond MAX_TEXT are cut, saying how much was left out."""
+    text, special = str(text), _NOT_PLAIN_LINE if one_line else _NOT_PLAIN
+    if special.search(text):
+        text = special.sub(lambda m: _shown_as(m.group(), one_line), text)
+    if len(text) > MAX_LINE and any(len(line) > MAX_LINE for line in text.split("\n")):
+        text = "\n".join(line if len(line) <= MAX_LINE else
+                         f"{line[:MAX_LINE]} … ({len(line) - MAX_LINE} more characters)" for line in text.split("\n"))
+    if len(text) > MAX_TEXT:
+        text = f"{text[:MAX_TEXT]}\n… ({len(text) - MAX_TEXT} more characters not shown)"
+    return text
+
+
+def terminal_text(text: str, one_line: bool = False) -> str:
+    """`visible` text that a terminal or a CI log shows as it is. GitHub's runner takes a line for a
+    workflow command (an annotation, a step output, a mask, stop-commands) when it starts with `::` once
+    leading white space is trimmed, or holds `##[` anywhere; wrapping can bring any word to a line's start,
+    so every `::` that starts a word is written `\\::`, and `##[` `#\\#[`."""
+    return _COMMAND.sub(lambda m: "\\::" if m.group() == "::" else "#\\#[", visible(text, one_line))
+
+
+def markdown_text(text: str, one_line: bool = False) -> str:
+    """`visible` text as Markdown that renders to exactly that text: outside `code spans` and indented code
+    blocks (which Markdown shows literally), every character that could start markup (emphasis, a link
+    or image, raw HTML, an entity, a table, a code span) is backslash-escaped, and so is whatever starts a
+    line (a heading, a quote, a list, a rule, a setext underline); trailing spaces (a hard line break) go."""
+    out: list[str] = []
+    code = blank = False
+    for number, line in enumerate(visible(text, one_line).expandtabs(4).split("\n")):
+        line = line.rstrip()
+        if not line:
+            blank = True
+            out.append("")
+            continue
+        # An indented code block: four spaces after a blank line or more code. Never the first line, which
+        # follows the template's own words.
+        code = number > 0 and len(line) - len(line.lstrip(" ")) >= 4 and (blank or code)
+        blank = False
+        if code:
+            out.append(line)
+            continue
+        parts = [part if index % 2 else _MARKDOWN_CHAR.sub(_markdown_escape, part)
+                 for index, part in enumerate(_CODE_SPAN.split(line))]
+        parts[0] = _MARKDOWN_LINE_START.sub(lambda m: m.group(1) + _escape_start(m.group(2)), parts[0])
+        out.append("".join(parts))
+    return "\n".join(out)
+
+
+def _escape_start(marker: str) -> str:
+    return marker[:-1] + "\\" + marker[-1] if marker[0].isdigit() else "\\" + marker
+
+
+def _markdown_escape(match: re.Match[str]) -> str:
+    char, start, end = match.group(), match.start(), match.end()
+    before, after = match.string[start - 1:start], match.string[end:end + 1]
+    if char == "_" and before.isalnum() and after.isalnum():  # intraword: train_one_epoch is never emphasis
+        return char
+    if char == "*" and before.isspace() and after.isspace():  # `c * d` is never emphasis
+        return char
+    return "\\" + char
+
+
+def for_view(result: Any, clean: Any) -> Any:
+    """A copy of `result` (an ExerciseResult or a CourseResult) whose messages, advice and file names are
+    passed through `clean`, the one cleaner of the view about to show it."""
+    if isinstance(result, CourseResult):
+        return result.model_copy(update={"results": [for_view(r, clean) for r in result.results]})
+    checks = [check.model_copy(update={"message": clean(check.message), "what_to_try": clean(check.what_to_try),
+                                       "why_it_matters": clean(check.why_it_matters),
+                                       "file": clean(check.file, one_line=True)}) for check in result.checks]
+    return result.model_copy(update={"message": clean(result.message), "checks": checks})
+
+
+def _cleaned(value: Any, clean: Any) -> Any:
+    """Every string inside `value` (plain data: dicts, lists) passed through `clean`, one line each."""
+    if isinstance(value, str):
+        return clean(value, one_line=True)
+    if isinstance(value, dict):
+        return {key: _cleaned(item, clean) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_cleaned(item, clean) for item in value]
+    return value
+
+
 def use_color(stream_is_tty: bool) -> bool:
     """Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org)."""
     return stream_is_tty and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
@@ -139,6 +256,7 @@ def render_result(result: ExerciseResult | CourseResult, fmt: str, glossary: Glo
 
         return render_html(result, glossary)
     whole = isinstance(result, CourseResult)
+    result = for_view(result, markdown_text if fmt == "markdown" else terminal_text)
     template = {"text": "result.txt.j2", "markdown": "result.md.j2"}[fmt]
     if whole:
         template = template.replace("result.", "all.")
@@ -149,7 +267,8 @@ def render_result(result: ExerciseResult | CourseResult, fmt: str, glossary: Glo
 
 def check_feedback(result: ExerciseResult, check: CheckResult, glossary: Glossary | None, markdown: bool = False,
                    links: bool = True) -> str:
-    """One check's feedback on its own, as plain text or Markdown (a platform's per-test message). A
+    """One check's feedback on its own, as plain text or Markdown (a platform's per-test message), from a
+    result already cleaned for that view (`for_view`: each platform's report does it once). A
     submission that could not be graded at all gives every check the same message: that message alone. A
     skipped check says it was not run and not counted (a platform's test must never read as passed)."""
     if check.status == "passed":
@@ -182,8 +301,9 @@ def explain_failure(outcome: Any, check_title: str | None, limits: dict[str, Any
 
     error = outcome.error or {}
     explained = explain(error)
+    output, left_out = _last_lines(outcome.output_tail.strip())
     message = _environment(False).get_template("probe_failure.txt.j2").render(
-        status=outcome.status, error=error, output=outcome.output_tail.strip(),
+        status=outcome.status, error=_facts(error), output=output, output_left_out=left_out,
         check=check_title, limits=limits, explained=explained,
     ).strip()
     raised = None
@@ -197,6 +317,40 @@ def explain_failure(outcome: Any, check_title: str | None, limits: dict[str, Any
     return Failure(message, explained.what_to_try, explained.concepts, raised)
 
 
+ONE_LINE_FACTS = ("type", "file", "function", "code", "worker", "exit_code", "signal")
+MAX_FACT = 300  # characters of a name or a source line in a message
+OUTPUT_LINES, OUTPUT_CHARS = 40, 2_000  # of the printed output's end, in a message
+MESSAGE_LINES, MESSAGE_CHARS = 60, 2_000  # of an exception's message, in a message
+
+
+def _facts(error: dict[str, Any]) -> dict[str, Any]:
+    """A failed run's facts as a message may use them: the student chose every one. A name or a source line
+    stays one short line (a newline in a function name must not start a line of the message), a line or
+    column number is a number, an exception's message is bounded."""
+    facts = dict(error)
+    for key in ONE_LINE_FACTS:
+        if isinstance(facts.get(key), str):
+            value = visible(facts[key], one_line=True)
+            cut = len(value) - MAX_FACT
+            facts[key] = value if cut <= 0 else f"{value[:MAX_FACT]} … ({cut} more characters)"
+    for key in ("line", "column"):
+        if key in facts:
+            value = str(facts[key])
+            facts[key] = int(value) if value.isascii() and value.isdigit() and len(value) < 10 else 0
+    if isinstance(facts.get("message"), str):
+        facts["message"] = visible("\n".join(facts["message"].split("\n")[:MESSAGE_LINES])[:MESSAGE_CHARS])
+    return facts
+
+
+def _last_lines(output: str) -> tuple[str, int]:
+    """The end of the printed output (the part a student needs: what was printed just before it failed),
+    `visible` (a carriage return shows as \\r, not as the start of a line), and how many earlier lines are
+    left out."""
+    lines = output.split("\n")
+    kept = "\n".join(lines[-OUTPUT_LINES:])[-OUTPUT_CHARS:]
+    return visible(kept), len(lines) - len(kept.split("\n")) if output else 0
+
+
 def explain_probe_failure(outcome: Any, check_title: str | None, limits: dict[str, Any]) -> str:
     """The message alone (`explain_failure`)."""
     return explain_failure(outcome, check_title, limits).message
@@ -205,7 +359,7 @@ def explain_probe_failure(outcome: Any, check_title: str | None, limits: dict[st
 def render_batch_summary(summary: dict[str, Any], color: bool) -> str:
     """`grade batch` / `grade merge`: per exercise the mean and pass count, per check the pass rate and
     the most common reasons for failing (`grader.batch.summary`)."""
-    return _environment(color).get_template("batch_summary.txt.j2").render(**summary)
+    return _environment(color).get_template("batch_summary.txt.j2").render(**_cleaned(summary, terminal_text))
 
 
 def render_glossary_page(glossary: Glossary) -> str:
@@ -241,6 +395,8 @@ def render_quiz_question(q: Any, number: int, total: int, color: bool) -> str:
 def render_quiz_verdict(check: Any, glossary: Glossary | None, color: bool) -> str:
     """What `grade quiz` says right after an answer: right, or not and why, with the glossary terms."""
     terms = {c: glossary[c] for c in check.concepts if glossary is not None and c in glossary}
+    check = check.model_copy(update={key: terminal_text(getattr(check, key))
+                                     for key in ("message", "why_it_matters", "what_to_try")})
     return _environment(color).get_template("quiz_verdict.txt.j2").render(check=check, terms=terms)
 
 

@@ -12,7 +12,7 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from grader.render import check_feedback, student_path, test_name
+from grader.render import check_feedback, for_view, student_path, terminal_text, test_name
 from grader.results import ExerciseResult
 
 if TYPE_CHECKING:
@@ -22,9 +22,10 @@ STATUS = {"passed": "pass", "failed": "fail", "error": "error", "skipped": "erro
 
 
 def report(results: list[ExerciseResult], glossary: Glossary | None) -> dict[str, Any]:
-    """The reporter's JSON object: one test per check, scores exactly the grader's points."""
+    """The reporter's JSON object: one test per check, scores exactly the grader's points. The reporter prints
+    each message in the run's log, so the student's text in it is cleaned as a terminal's (`terminal_text`)."""
     tests = []
-    for result in results:
+    for result in (for_view(r, terminal_text) for r in results):
         for check in result.checks:
             tests.append({
                 "name": test_name(result, check, len(results) > 1),

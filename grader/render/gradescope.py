@@ -9,7 +9,7 @@ import json
 import os
 from typing import TYPE_CHECKING, Any
 
-from grader.render import GLOSSARY_LINK_ENV, _environment, check_feedback, test_name
+from grader.render import GLOSSARY_LINK_ENV, _environment, check_feedback, for_view, markdown_text, test_name
 from grader.results import ExerciseResult
 
 if TYPE_CHECKING:
@@ -19,11 +19,13 @@ def report(results: list[ExerciseResult], glossary: Glossary | None,
            hidden_visibility: str = "after_published") -> dict[str, Any]:
     """Gradescope's results.json: `score` is the grader's total, each test carries its own points."""
     links = GLOSSARY_LINK_ENV in os.environ  # a relative link leads nowhere on Gradescope: names only, unless set
-    tests = []
-    for result in results:
-        for number, check in enumerate(result.checks, start=1):
+    tests, shown = [], []
+    for original in results:
+        result = _shown(for_view(original, markdown_text), hidden_visibility)
+        shown.append(result)
+        for number, (check, named) in enumerate(zip(result.checks, original.checks), start=1):
             tests.append({
-                "name": test_name(result, check, len(results) > 1),
+                "name": test_name(original, named, len(results) > 1),
                 "number": f"{result.exercise_id}.{number}",
                 "score": check.points,
                 # a check that could not run is not owed
@@ -34,7 +36,7 @@ def report(results: list[ExerciseResult], glossary: Glossary | None,
                 "tags": list(check.concepts),
                 "visibility": hidden_visibility if check.hidden else "visible",
             })
-    summary = _environment(False).get_template("gradescope_summary.md.j2").render(results=results)
+    summary = _environment(False).get_template("gradescope_summary.md.j2").render(results=shown)
     return {
         "score": round(sum(r.score for r in results), 6),
         "execution_time": round(sum(r.duration for r in results)),
@@ -43,6 +45,15 @@ def report(results: list[ExerciseResult], glossary: Glossary | None,
         "stdout_visibility": "hidden",
         "tests": tests,
     }
+
+
+def _shown(result: ExerciseResult, hidden_visibility: str) -> ExerciseResult:
+    """What the feedback may say of hidden checks: a visible check's failure that follows from a hidden one's
+    does not name it, unless hidden checks are shown (`hidden_visibility="visible"`)."""
+    if hidden_visibility == "visible" or not any(c.hidden for c in result.checks):
+        return result
+    return result.model_copy(update={"checks": [c.model_copy(update={"title": "a hidden check"}) if c.hidden else c
+                                                for c in result.checks]})
 
 
 def dumps(payload: dict[str, Any]) -> str:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import jinja2
 from markupsafe import Markup, escape
 
-from grader.render import TEMPLATES, _concepts, results_of
+from grader.render import TEMPLATES, _concepts, for_view, results_of, visible
 from grader.results import CourseResult, ExerciseResult
 
 if TYPE_CHECKING:
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 
 def render_html(result: ExerciseResult | CourseResult, glossary: Glossary | None) -> str:
+    result = for_view(result, visible)  # the template escapes markup; `visible` what markup cannot show
     results = results_of(result)
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, trim_blocks=True,
                              lstrip_blocks=True, keep_trailing_newline=True, undefined=jinja2.StrictUndefined)

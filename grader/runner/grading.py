@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -64,8 +65,12 @@ def _grade(job: dict[str, Any], sandbox: Any, started: float) -> ExerciseResult:
     # solutions and quiz keys, the reference's cached answers. Its own files were copied elsewhere.
     secret = [str(Path(job["checks_folder"]).parent.parent), str(Path(job["solution_folder"]).parent),
               job.get("cache_dir"), job.get("record_dir")]
+    # And what it sees only the way through (to Python and its own copy): the temporary folder, where every
+    # grading stages its copy, this grading's own folder, the grader's home, a batch's class folder.
+    private = [tempfile.gettempdir(), str(run_dir.parent), str(Path.home()), *job.get("private", [])]
     student = Side("student", Path(job["submission_folder"]), job["module"], sandbox, run_dir,
-                   job["time_s"], job["memory_mb"], processes=job["processes"], hide=[f for f in secret if f])
+                   job["time_s"], job["memory_mb"], processes=job["processes"], hide=[f for f in secret if f],
+                   private=private, run_as_root=bool(job.get("run_as_root")))
     record, recorded = job.get("record_dir"), job.get("recorded_dir")
     reference = Side("reference", Path(job["solution_folder"]), job["module"], sandbox, run_dir,
                      job["time_s"], job["memory_mb"], cache_dir=cache, record_dir=Path(record) if record else None,

@@ -8,8 +8,11 @@ after it is forked and before any student code runs, each with a fallback that i
 - Secrets: in a mount namespace of its own, the folders a student must not read (the course's
   exercises with their checks, once the probe is loaded; the solutions and quiz keys; the reference's
   cached answers) are covered by empty read-only filesystems.
+- Others: in that namespace the private folders (the temporary folder where every grading stages its
+  copy, a batch's class folder, the grader's home) show only the way to Python and the worker's own
+  files, so no student reads another's work.
 - Files: in that namespace every filesystem is read-only but the worker's own folder and a private
-  /dev/shm, so nothing outside the run is written.
+  /dev/shm (both size-capped memory filesystems), so nothing outside the run is written.
 - User: a grader running as root runs student code as an unused user id with no capabilities (so it
   cannot undo the above, signal the grader, read 0700 folders or open devices); folders on the way to
   Python and the course that only root may enter are shown with only the entries the worker needs.
@@ -52,6 +55,7 @@ class Isolation:
     memory: str = "not limited"
     files: str = "writable wherever the grader's user may write (no mount namespace)"
     user: str = "the grader's own user"
+    others: str = "readable wherever the grader's user may read (no mount namespace)"
 
     def as_dict(self) -> dict[str, str]:
         return asdict(self)
@@ -64,6 +68,24 @@ def _libc() -> ctypes.CDLL | None:
         return ctypes.CDLL(None, use_errno=True)
     except OSError:
         return None
+
+
+def close_descriptors(keep: set[int]) -> None:
+    """Close every open descriptor of this process but `keep`: a worker inherits nothing it does not
+    need (a warm grading process's reply pipe, the zygote's request pipe, a log)."""
+    try:
+        open_fds = [int(fd) for fd in os.listdir("/proc/self/fd")]
+    except OSError:
+        try:
+            open_fds = list(range(os.sysconf("SC_OPEN_MAX")))
+        except (OSError, ValueError):
+            open_fds = list(range(1024))
+    for fd in open_fds:
+        if fd not in keep:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
 
 
 # ----------------------------------------------------------------------------- subreaper and orphans
@@ -180,6 +202,17 @@ class ProcessGroup:
         """Change the group's process limit (a worker made before its job learns the job's limit)."""
         if self.path is not None:
             _write(self.path / "pids.max", str(max_processes))
+
+    def set_memory(self, memory_bytes: int) -> None:
+        """Change the memory limit (the job's allowance, once it is known)."""
+        if self.memory is not None:
+            v2 = self.memory == self.path and self.path.parent != CGROUP_V1_PIDS
+            if v2:
+                _write(self.memory / "memory.max", str(memory_bytes))
+                return
+            # cgroup v1 keeps memory <= memory+swap: raise the second first, lower it last.
+            for name in ("memory.memsw.limit_in_bytes", "memory.limit_in_bytes", "memory.memsw.limit_in_bytes"):
+                _write(self.memory / name, str(memory_bytes))
 
     def refusals(self) -> int:
         """How many times the group's limit refused a new process (cgroup `pids.events`, "max N")."""
@@ -320,7 +353,7 @@ def limit_processes(in_group: bool, max_processes: int) -> str:
         _, hard = resource.getrlimit(resource.RLIMIT_NPROC)
         value = running + max_processes
         value = value if hard == resource.RLIM_INFINITY else min(value, hard)
-        resource.setrlimit(resource.RLIMIT_NPROC, (value, hard))
+        resource.setrlimit(resource.RLIMIT_NPROC, (value, value))  # hard too: a soft limit alone can be raised again
     except (ValueError, OSError):
         return "not limited (RLIMIT_NPROC could not be set)"
     return f"at most {max_processes} more (RLIMIT_NPROC)"
@@ -399,24 +432,41 @@ def hide(folders: list[str], facts: Isolation) -> None:
 # ----------------------------------------------------------------------------- files and user
 
 
-def open_the_way(needed: list[str]) -> list[str]:
-    """As root, in this mount namespace, before dropping to another user: each folder on the way to a
-    needed path that other users may not enter (/root is 0700, and so are temporary folders) is covered
-    by an empty filesystem holding only the entries on the way, each the original bound back in. The
-    worker reaches Python and its code, and nothing else in those folders. Returns the folders opened."""
-    libc = _libc()
+def show_only(needed: list[str], private: list[str], closed: bool, facts: Isolation) -> list[str]:
+    """In this mount namespace, cover folders with an empty filesystem holding only the entries on the
+    way to the `needed` paths, each the original bound back in: every `private` folder (the temporary
+    folder of every grading's copy, a class folder, the grader's home), and, where `closed` (a root
+    grader about to become another user), every folder on the way that other users may not enter
+    (/root is 0700, and so are temporary folders). The worker then reaches Python and its own files,
+    and nothing else in those folders. Returns the folders covered."""
     plan: dict[str, set[str]] = {}
-    for path in needed:
-        for form in {os.path.abspath(path), os.path.realpath(path)}:
-            parts = Path(form).parts
-            for depth in range(1, len(parts)):
-                folder = os.path.join(*parts[:depth])
-                try:
-                    closed = not os.stat(folder).st_mode & stat.S_IXOTH
-                except OSError:
-                    break
-                if closed:
-                    plan.setdefault(folder, set()).add(parts[depth])
+    forms = {form for path in needed for form in (os.path.abspath(path), os.path.realpath(path))}
+    # Never the root, nor a folder that is itself needed or inside one (it could not be covered without it).
+    hidden = {os.path.realpath(f) for f in private if os.path.realpath(f) != os.sep and os.path.isdir(f)
+              and not any(os.path.realpath(f) == n or os.path.realpath(f).startswith(n.rstrip(os.sep) + os.sep)
+                          for n in forms)}
+    for form in forms:
+        parts = Path(form).parts
+        for depth in range(1, len(parts)):
+            folder = os.path.join(*parts[:depth])
+            try:
+                shut = closed and not os.stat(folder).st_mode & stat.S_IXOTH
+            except OSError:
+                break
+            if shut or folder in hidden:
+                plan.setdefault(folder, set()).add(parts[depth])
+    for folder in hidden:  # a private folder nothing needed goes through is covered empty
+        plan.setdefault(folder, set())
+    covered = _cover(plan)
+    if private:
+        left = sorted(hidden - set(covered))
+        facts.others = (f"visible: {len(left)} of {len(hidden)} private folders could not be covered" if left else
+                        "hidden: other gradings' copies and the other private folders (only the way to Python shows)")
+    return covered
+
+
+def _cover(plan: dict[str, set[str]]) -> list[str]:
+    libc = _libc()
     opened = []
     for folder in sorted(plan, key=lambda f: f.count(os.sep)):  # outer folders first: inner paths then run through them
         fds = {}
@@ -456,25 +506,19 @@ def readable_by_others(paths: list[str]) -> list[str]:
 
 
 def read_only_but(writable: str, shm_mb: int, facts: Isolation) -> None:
-    """Every filesystem this process sees becomes read-only, except `writable` (the worker's folder)
-    and a fresh, private /dev/shm (DataLoader workers pass tensors through it). In a mount namespace
-    of its own only: the machine's mounts are untouched."""
+    """Every filesystem this process sees becomes read-only, except `writable` (the worker's folder,
+    covered by a fresh memory filesystem of `shm_mb` MiB: what student code writes there fills no disk
+    and is gone with the worker) and a fresh, private /dev/shm of the same size (DataLoader workers pass
+    tensors through it). In a mount namespace of its own only: the machine's mounts are untouched."""
     libc = _libc()
-    if libc is None or libc.mount(writable.encode(), writable.encode(), None, MS_BIND, None) != 0:
-        facts.files = f"writable wherever the grader's user may write (no bind mount: {os.strerror(ctypes.get_errno())})"
-        return
-    os.chdir(writable)  # the current folder too is entered again, through the bind
-    # A file open for writing pins its filesystem writable (EBUSY): the worker's output, opened before
-    # the bind, is opened again through it.
-    for fd in (1, 2):
-        try:
-            path = os.readlink(f"/proc/self/fd/{fd}")
-            if os.path.dirname(path) == writable:
-                again = os.open(path, os.O_WRONLY | os.O_APPEND)
-                os.dup2(again, fd)
-                os.close(again)
-        except OSError:
-            pass
+    folder = "a memory filesystem of its own"
+    if libc is None or libc.mount(b"tmpfs", writable.encode(), b"tmpfs", MS_NOSUID | MS_NODEV,
+                                  f"size={shm_mb}m,mode=0700".encode()) != 0:
+        folder = "its own folder"
+        if libc is None or libc.mount(writable.encode(), writable.encode(), None, MS_BIND, None) != 0:
+            facts.files = f"writable wherever the grader's user may write (no bind mount: {os.strerror(ctypes.get_errno())})"
+            return
+    os.chdir(writable)  # the current folder too is entered again, through the new mount
     failed = []
     for point in _mount_points():
         if point == writable:
@@ -490,9 +534,9 @@ def read_only_but(writable: str, shm_mb: int, facts: Isolation) -> None:
                                                 f"size={shm_mb}m,mode=1777".encode()) != 0:
         shm = f" (no private /dev/shm: {os.strerror(ctypes.get_errno())})"
     if failed:
-        facts.files = f"read-only except its own folder, but for {len(failed)} filesystems ({', '.join(failed[:3])})"
+        facts.files = f"read-only except {folder}, but for {len(failed)} filesystems ({', '.join(failed[:3])})"
     else:
-        facts.files = "read-only except its own folder" + shm
+        facts.files = f"read-only except {folder}" + shm
 
 
 def _mount_points() -> list[str]:
@@ -512,10 +556,11 @@ def _mount_flags(statvfs_flags: int) -> int:
     return sum(ms for st, ms in pairs if statvfs_flags & st)
 
 
-def drop_root(work: str, max_processes: int, facts: Isolation) -> bool:
+def drop_root(work: str, max_processes: int, facts: Isolation) -> str:
     """As root: become an unused user id (the worker's pid above UNUSED_UID_BASE, so no two workers
     share one) with no capabilities and no way back (no_new_privs: a setuid program gains nothing).
-    Its folder becomes its own; without a cgroup, RLIMIT_NPROC now binds, since that user runs nothing else."""
+    Its folder becomes its own; without a cgroup, RLIMIT_NPROC now binds, since that user runs nothing else.
+    Returns "" once every id is that user's (checked after the change), else why not."""
     libc = _libc()
     uid = UNUSED_UID_BASE + os.getpid()
     try:
@@ -527,10 +572,11 @@ def drop_root(work: str, max_processes: int, facts: Isolation) -> bool:
         os.setresgid(uid, uid, uid)
         os.setresuid(uid, uid, uid)
     except OSError as exc:
-        facts.user = f"root (could not change user: {exc.strerror})"
-        return False
+        return f"could not change user: {exc.strerror}"
+    if os.getresuid() != (uid,) * 3 or os.getresgid() != (uid,) * 3 or os.getgroups():
+        return "the change of user did not take"
     if libc is not None:
         libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
         libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)  # /proc/self stays its own (a uid change makes it root's)
     facts.user = f"an unused user id ({uid}) with no capabilities"
-    return True
+    return ""

@@ -6,12 +6,14 @@ imports torch, and whatever goes wrong becomes a result with a clear message, ne
 from __future__ import annotations
 
 import ast
+import errno
 import functools
 import importlib.metadata
 import json
 import os
-import shutil
+import re
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -39,7 +41,7 @@ def cache_dir() -> Path:
 
 def grade(spec: ExerciseSpec, submission: Path | None = None, *, time_s: float | None = None,
           memory_mb: int | None = None, use_cache: bool = True, debug: bool = False,
-          record_dir: Path | None = None, processes: int | None = None) -> ExerciseResult:
+          record_dir: Path | None = None, processes: int | None = None, run_as_root: bool = False) -> ExerciseResult:
     """Grade one submission (a file or a folder; default: the exercise's own working copy). `record_dir`
     keeps every answer of the reference solution there (for a student copy, `grade export student`); an
     exercise without a reference solution (a student copy) is graded against its recorded answers."""
@@ -47,7 +49,7 @@ def grade(spec: ExerciseSpec, submission: Path | None = None, *, time_s: float |
     with tempfile.TemporaryDirectory(prefix="torchgrade-") as scratch:
         root = Path(scratch)
         staged = write_job(spec, submission, root, time_s=time_s, memory_mb=memory_mb, processes=processes,
-                           use_cache=use_cache, debug=debug, record_dir=record_dir)
+                           use_cache=use_cache, debug=debug, record_dir=record_dir, run_as_root=run_as_root)
         if isinstance(staged, str):
             return error_result(spec, staged, started)
         return _run_grading_process(spec, root, staged, started, debug)
@@ -55,9 +57,11 @@ def grade(spec: ExerciseSpec, submission: Path | None = None, *, time_s: float |
 
 def write_job(spec: ExerciseSpec, submission: Path | None, root: Path, *, time_s: float | None = None,
               memory_mb: int | None = None, processes: int | None = None, use_cache: bool = True,
-              debug: bool = False, record_dir: Path | None = None) -> str | float:
+              debug: bool = False, record_dir: Path | None = None, run_as_root: bool = False,
+              private: list[Path] | None = None) -> str | float:
     """Stage the submission in `root` and write the job file a grading process reads (`root/job.json`).
-    Returns the deadline for the whole grading in seconds, or a problem with the submission in words."""
+    `private`: folders student code must see only the way through (a batch's class folder). Returns the
+    deadline for the whole grading in seconds, or a problem with the submission in words."""
     time_s = time_s or spec.limits.time_s
     memory_mb = memory_mb or spec.limits.memory_mb
     processes = processes or spec.limits.processes
@@ -68,7 +72,7 @@ def write_job(spec: ExerciseSpec, submission: Path | None, root: Path, *, time_s
     run_dir = root / "run"
     run_dir.mkdir()
     # A root grader's workers run as another user, who must read the code and enter the run folder
-    # (whatever the umask); the folders around them stay closed (isolation.open_the_way).
+    # (whatever the umask); the folders around them stay closed (isolation.show_only).
     for path in (staged, *staged.iterdir(), run_dir):
         path.chmod(0o755 if path.is_dir() else 0o644)
     job = {
@@ -77,7 +81,8 @@ def write_job(spec: ExerciseSpec, submission: Path | None, root: Path, *, time_s
         "solution_folder": str(spec.solution_folder.resolve()),
         "submission_folder": str(staged), "module": Path(spec.files[0]).stem,
         "time_s": time_s, "memory_mb": memory_mb, "processes": processes, "run_dir": str(run_dir),
-        "packages": list(spec.packages),
+        "packages": list(spec.packages), "run_as_root": run_as_root,
+        "private": [str(p.resolve()) for p in private or []],
         "result_file": str(root / "result.json"),
         "cache_dir": str(cache_dir()) if use_cache else None, "debug": debug,
         "record_dir": str(record_dir.resolve()) if record_dir else None,
@@ -108,7 +113,9 @@ def start(command: list[str], **popen: Any) -> subprocess.Popen[bytes]:
     leftovers in another thread never takes it for one."""
     isolation.become_subreaper()  # whatever a grading leaves behind comes back here, and is ended
     with _RUNNING_LOCK:
-        proc = subprocess.Popen([sys.executable, "-m", *command], env=grading_env(), start_new_session=True, **popen)
+        # -P: the working folder (a scratch folder, a batch's logs) is not on the path, so nothing there
+        # can stand in for a module the grader imports.
+        proc = subprocess.Popen([sys.executable, "-P", "-m", *command], env=grading_env(), start_new_session=True, **popen)
         _RUNNING.add(proc.pid)
     return proc
 
@@ -169,29 +176,163 @@ def _kill(proc: subprocess.Popen[bytes]) -> None:
     proc.wait()
 
 
+MAX_FILE_BYTES = 1_000_000  # one file handed in (1 MB; the reference solutions are a few KB)
+MAX_FILES = 200  # .py files handed in for one exercise
+
+
 def stage_submission(spec: ExerciseSpec, submission: Path | None, dest: Path) -> str | None:
-    """Copy the student's file(s) to `dest` under the names the checks import; a problem, or None."""
+    """Copy the student's file(s) to `dest` under the names the checks import; a problem, or None.
+
+    Only regular files are copied: the exercise's files and every other .py file beside them (the
+    modules they import). Each is opened without following a symbolic link (O_NOFOLLOW, O_NONBLOCK) and
+    copied only if, once open, it is a regular file of at most 1 MB (MAX_FILE_BYTES); at most 200 .py
+    files (MAX_FILES). A symbolic link (dangling, to /dev/zero, to a classmate's file or the reference
+    solution), a named pipe or a folder named like a module is refused, naming it: nothing is followed,
+    read from a device or left to crash the CLI, and the submission gets a result that says what to do."""
     dest.mkdir(parents=True)
     source = submission or spec.folder
     expected = ", ".join(spec.files)
-    if source.is_file():
+    try:
+        problem = _stage(spec, source, dest, expected)
+    except OSError as exc:  # a disk that is full, a folder that changed while it was read
+        problem = (f"{exc.filename or source} could not be copied for grading ({exc.strerror or exc}). Check "
+                   "that your files can be read and grade again; if this goes on, tell your instructor.")
+    return escape_undecodable(problem) if problem else None
+
+
+def escape_undecodable(text: str) -> str:
+    """`text` with the bytes of a path that are not valid UTF-8 (`os.fsdecode` makes them lone surrogates,
+    which no JSON, CSV or UTF-8 file can hold) written `\\xNN`, as Python's backslashreplace writes them:
+    the folder b'stu\\xff' is named `stu\\xff`. Valid text is returned as it is."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        pass
+    try:
+        return os.fsencode(text).decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a surrogate no path gives (text edited by hand): `\\udNNN`
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _stage(spec: ExerciseSpec, source: Path, dest: Path, expected: str) -> str | None:
+    kind = _kind_of(source)
+    if kind == "symbolic link":
+        return _not_copied(source, kind)
+    if kind == "file":
         if len(spec.files) == 1:
-            shutil.copyfile(source, dest / spec.files[0])
-            return None
+            return _copy_regular(source, dest / spec.files[0])
         if source.name not in spec.files:
             return f"{source} is not one of this exercise's files ({expected}). Pass the folder that holds them."
-        shutil.copyfile(source, dest / source.name)
+        problem = _copy_regular(source, dest / source.name)
+        if problem:
+            return problem
         source = source.parent
-    elif not source.is_dir():
+    elif kind is None:
         return f"{source} does not exist. Pass the file you wrote ({expected}) or the folder holding it."
-    missing = [name for name in spec.files if not (source / name).is_file() and not (dest / name).is_file()]
+    elif kind != "folder":
+        return _not_copied(source, kind)
+    try:
+        names = sorted(entry.name for entry in os.scandir(source)
+                       if entry.name.endswith(".py") or entry.name in spec.files)
+    except OSError as exc:
+        return (f"The folder {source} could not be read ({exc.strerror}). Make it readable (chmod u+rx) "
+                "and grade again.")
+    python_files = sum(name.endswith(".py") for name in names)
+    if python_files > MAX_FILES:
+        return (f"{source} holds {python_files} .py files, and at most {MAX_FILES} are copied for grading. Hand in "
+                f"only {expected} and the modules they import (move the rest out of this folder), then grade again.")
+    missing = [name for name in spec.files if name not in names and not (dest / name).is_file()]
     if missing:
         return (f"No file {', '.join(missing)} in {source}. This exercise grades {expected}: "
                 "put your work in a file with exactly that name, or pass it with --submission.")
-    for path in source.glob("*.py"):
-        if not (dest / path.name).exists():
-            shutil.copyfile(path, dest / path.name)
+    for name in names:
+        if not (dest / name).exists():
+            problem = _copy_regular(source / name, dest / name)
+            if problem:
+                return problem
     return None
+
+
+def _kind_of(path: Path) -> str | None:
+    """What `path` itself is (a symbolic link is not followed), in words; None if nothing is there."""
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return None
+    except OSError:  # an unreadable folder on the way: opening it says why
+        return "file"
+    return _kind(mode)
+
+
+def _kind(mode: int) -> str:
+    kinds = {stat.S_ISREG: "file", stat.S_ISDIR: "folder", stat.S_ISLNK: "symbolic link", stat.S_ISFIFO: "named pipe",
+             stat.S_ISSOCK: "socket", stat.S_ISCHR: "device", stat.S_ISBLK: "device"}
+    return next((name for test, name in kinds.items() if test(mode)), "special file")
+
+
+def _not_copied(path: Path, kind: str) -> str:
+    """Why `path` (not a regular file) is not graded, and what to do."""
+    if kind == "symbolic link":
+        try:
+            target = f" to {os.readlink(path)}"
+        except OSError:
+            target = ""
+        return (f"{path} is a symbolic link{target}. Only real files and folders are graded, never what a link "
+                "points to: copy the file itself in place of the link (cp --remove-destination TARGET LINK, or "
+                "save it again from your editor) and grade again.")
+    if kind == "folder":
+        return (f"{path} is a folder, not a Python file. Every .py file beside your work is copied for grading as a "
+                "module: rename this folder so its name does not end in .py, or move it away, and grade again.")
+    return (f"{path} is a {kind}, not a file. Only regular files are graded: replace it with the file you wrote, "
+            "or remove it, and grade again.")
+
+
+def _copy_regular(path: Path, target: Path) -> str | None:
+    """Copy one regular file of at most MAX_FILE_BYTES; a problem in words, or None. Opened without
+    following a link and without waiting on a pipe, then checked by fstat: what is read is what was
+    checked, even if the entry is swapped for a link in between."""
+    kind = _kind_of(path)
+    if kind != "file":
+        return _not_copied(path, kind) if kind else f"{path} disappeared while it was copied. Grade again."
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.EMLINK):  # O_NOFOLLOW met a link (EMLINK on FreeBSD)
+            return _not_copied(path, "symbolic link")
+        return f"{path} could not be read ({exc.strerror}). Make it readable (chmod u+r) and grade again."
+    with os.fdopen(fd, "rb") as f:
+        info = os.fstat(f.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            return _not_copied(path, _kind(info.st_mode))
+        data = f.read(MAX_FILE_BYTES + 1)
+    if info.st_size > MAX_FILE_BYTES or len(data) > MAX_FILE_BYTES:
+        return _too_big(path, max(info.st_size, len(data)))
+    target.write_bytes(data)
+    return None
+
+
+def _too_big(path: Path, size: int) -> str:
+    shown = -(-size // 100_000) / 10  # in MB, rounded up: never "1.0 MB" for a file over the 1 MB cap
+    return (f"{path} is {shown:g} MB, and a file handed in may be at most {MAX_FILE_BYTES // 1_000_000} MB. "
+            "Keep only what the exercise needs (no data, weights or generated text in it) and grade again.")
+
+
+def handed_in_problem(path: Path) -> str | None:
+    """Why `path`, handed in, is not read (a symbolic link, a named pipe or a device, a file over
+    MAX_FILE_BYTES), in words; None for a regular file, a folder or nothing there (the caller says
+    what is missing). The rules of `stage_submission`, for what is read here rather than staged (a
+    quiz's answers file)."""
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return None
+    kind = _kind(info.st_mode)
+    if kind == "file":
+        problem = _too_big(path, info.st_size) if info.st_size > MAX_FILE_BYTES else None
+    else:
+        problem = None if kind == "folder" else _not_copied(path, kind)
+    return escape_undecodable(problem) if problem else None
 
 
 def from_package(module: str, requirements: list[str]) -> bool:
@@ -216,10 +357,10 @@ def preload_modules(spec: ExerciseSpec, staged: Path) -> list[str]:
     wanted = list(ALWAYS_PRELOAD)
     for path in [*staged.glob("*.py"), spec.checks_folder / "probes.py"]:
         try:
-            tree = ast.parse(path.read_bytes())
-        except (OSError, SyntaxError, ValueError):
+            source = path.read_bytes()
+        except OSError:
             continue
-        for node in tree.body:
+        for node in _top_level_imports(source):
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
                 [node.module] if isinstance(node, ast.ImportFrom) and node.module and not node.level else [])
             for name in names:
@@ -227,6 +368,36 @@ def preload_modules(spec: ExerciseSpec, staged: Path) -> list[str]:
                 if top not in wanted and (top in PRELOAD_IF_IMPORTED or from_package(top, spec.packages)):
                     wanted.append(top)
     return wanted
+
+
+_IMPORT_LINE = re.compile(r"(?:import|from)\b")
+_MAX_IMPORT_CHARS = 10_000  # one import statement (a longer one is not read: it only costs a preload)
+
+
+def _top_level_imports(source: bytes) -> list[ast.stmt]:
+    """The import statements at the top level of a file (lines starting with `import` or `from`, with
+    their continuation lines), each parsed on its own. The file is never parsed as a whole here: a file
+    nested too deeply for Python (`ast.parse` raises RecursionError or MemoryError, not SyntaxError)
+    or a huge one costs this process no more than its import lines; the grading reports such code."""
+    lines = source.decode("utf-8", "replace").splitlines()
+    found: list[ast.stmt] = []
+    number = 0
+    while number < len(lines):
+        statement = lines[number]
+        number += 1
+        if not _IMPORT_LINE.match(statement):
+            continue
+        while number < len(lines) and len(statement) <= _MAX_IMPORT_CHARS and (
+                statement.endswith("\\") or statement.count("(") > statement.count(")")):
+            statement += "\n" + lines[number]
+            number += 1
+        if len(statement) > _MAX_IMPORT_CHARS:
+            continue
+        try:
+            found.extend(ast.parse(statement).body)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue  # not an import after all (a line of a string, say): nothing to preload
+    return found
 
 
 def error_result(spec: ExerciseSpec, message: str, started: float) -> ExerciseResult:

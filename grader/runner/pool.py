@@ -4,8 +4,10 @@ A one-off grading process spends seconds importing torch, pytest and the grader 
 check. This one pays that once: it imports torch, forks its sandbox zygote (before any job, and
 before pytest, so no check, reference or test framework ever enters a worker's memory), imports the
 rest, freezes its heap, and then grades one job at a time in a forked child running the same
-`grading.run_job` as a one-off process. Jobs arrive as lines on stdin (a job file's path); each
-answer is a line on REPLY_FD: "done EXIT_CODE".
+`grading.run_job` as a one-off process. Jobs arrive as lines on stdin ("JOB_PATH TOKEN": a job file's
+path and an unguessable token); each answer is a line on REPLY_FD: "done TOKEN EXIT_CODE". Only this
+process holds REPLY_FD (its zygote and every job's child close it), and the token tells a real answer
+from anything else.
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ def serve(reply_fd: int) -> int:
     gc.freeze()  # each job's child then skips walking the inherited heap in pytest's gc.collect() calls
     replies = os.fdopen(reply_fd, "w", buffering=1)
     for line in sys.stdin:
-        job_path = line.strip()
+        job_path, _, token = line.strip().rpartition(" ")
         if not job_path:
             continue
         started = time.monotonic()
@@ -62,6 +64,7 @@ def serve(reply_fd: int) -> int:
             code = 70
             try:
                 replies.close()
+                isolation.close_descriptors(keep={0, 1, 2, *sandbox.descriptors()})
                 isolation.name_process("tg-grading")
                 _log_to(os.path.join(os.path.dirname(job_path), "grading.log"))
                 code = grading.run_job(job_path, sandbox, started)
@@ -75,7 +78,7 @@ def serve(reply_fd: int) -> int:
                 os._exit(code)
         _, status = os.waitpid(pid, 0)
         isolation.end_orphans(keep=frozenset({sandbox.pid}))
-        replies.write(f"done {os.waitstatus_to_exitcode(status)}\n")
+        replies.write(f"done {token} {os.waitstatus_to_exitcode(status)}\n")
     sandbox.close()
     return 0
 

@@ -3,9 +3,11 @@
 The grading process imports torch (no torch op yet) and forks a *zygote* that preloads the heavy
 modules, freezes its heap and then only forks: one worker per probe, forked ahead of its probe and
 waiting in its cgroup and namespaces (`_Spare`). A worker applies limits, imports the student's
-module, runs one probe and writes plain data with `torch.save`; the grading process reads it back
-with `torch.load(weights_only=True)`, size-capped, so nothing the student's process does can run
-code in the judge. CUDA is never initialised in the zygote.
+module, runs one probe and sends plain data (`grader.runner.payload`, no pickle) down a pipe to the
+zygote, which hands it to the grading process with the tail of the worker's printed output (kept in a
+memory file the zygote made). The judge validates the payload before using it and never opens a file
+in a worker's folder, so nothing the student's process does or leaves behind can run code in the judge,
+point it at another file or exhaust it. CUDA is never initialised in the zygote.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import re
 import resource
 import select
 import signal
+import stat
 import struct
 import sys
 import time
@@ -31,19 +34,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from grader.runner import isolation
+from grader.runner import isolation, payload
 
 # Modules a worker would otherwise import on its own, paid once in the zygote instead.
 # torch._dynamo is what the first optimizer in a process imports (about 1 s).
 ALWAYS_PRELOAD = ["torch._dynamo"]
 PRELOAD_IF_IMPORTED = {"torchvision", "numpy", "PIL"}
-RESULT_FILE = "result.pt"
-OUTPUT_FILE = "output.txt"
 MAX_RESULT_BYTES = 64 * 1024 * 1024
 MAX_OUTPUT_BYTES = 8 * 1024 * 1024
 FILE_LIMIT_BYTES = MAX_RESULT_BYTES + MAX_OUTPUT_BYTES  # RLIMIT_FSIZE: any one file, the printed output too
 OUTPUT_TAIL_CHARS = 2000
 CUDA_RUNTIME_MB = 3072  # host memory a CUDA probe may use beyond its allowance: the CUDA libraries, mapped in
+CPU_RUNTIME_MB = 1024  # and a CPU probe (its memory cgroup; RLIMIT_AS is the limit it meets first)
 MEMORY_MARKERS = ("can't allocate memory", "DefaultCPUAllocator", "out of memory", "Cannot allocate memory")
 
 
@@ -61,8 +63,12 @@ class ProbeJob:
     work_dir: str
     cuda: bool = False  # the probe uses the GPU; every other worker sees none
     processes: int = 64  # processes and threads the student's code may run at once
-    result_name: str = RESULT_FILE  # an unguessable name in real runs: a file written blindly is never read
     hide: list[str] = field(default_factory=list)  # folders student code must not read (after the probe loads)
+    # Folders student code sees only the way through, to Python and its own files: the temporary folder
+    # (other gradings' copies), a batch's class folder, the grader's home.
+    private: list[str] = field(default_factory=list)
+    trusted: bool = False  # the reference solution: it may run as root where no other user can be had
+    run_as_root: bool = False  # the instructor allowed student code to stay root (`--run-as-root`)
 
 
 @dataclass
@@ -75,6 +81,7 @@ class ProbeOutcome:
     error: dict[str, Any] = field(default_factory=dict)
     output_tail: str = ""
     isolation: dict[str, str] = field(default_factory=dict)  # what was in force (grader.runner.isolation)
+    payload: bytes = b""  # the bytes the worker sent, as received (when status is 'ok')
 
 
 # ----------------------------------------------------------------------------- grading process side
@@ -103,17 +110,22 @@ class Sandbox:
         self._responses = os.fdopen(resp_r, "rb", buffering=0)
 
     def run(self, job: ProbeJob) -> ProbeOutcome:
+        """Run `job`; `outcome.payload` keeps the bytes the worker sent (the reference's cache stores them)."""
         _send(self._requests, job.__dict__)
         reply = _receive(self._responses)
-        if reply is None:
+        data = _read_exactly(self._responses, int(reply.get("payload_size", 0))) if reply is not None else None
+        if reply is None or data is None:
             raise RuntimeError("the grader's worker server stopped unexpectedly")
-        outcome = ProbeOutcome(
-            status=reply["status"], duration=reply["duration"], error=reply.get("error", {}),
-            output_tail=_tail(Path(job.work_dir) / OUTPUT_FILE), isolation=reply.get("isolation", {}),
-        )
+        outcome = ProbeOutcome(status=reply["status"], duration=reply["duration"], error=reply.get("error", {}),
+                               output_tail=reply.get("output_tail", ""), isolation=reply.get("isolation", {}))
         if outcome.status == "ok":
-            _load_result(Path(job.work_dir) / job.result_name, outcome)
+            apply_payload(data, outcome)
+            outcome.payload = data
         return outcome
+
+    def descriptors(self) -> set[int]:
+        """The descriptors this handle uses (a warm grading process's job child keeps only these)."""
+        return {self._requests.fileno(), self._responses.fileno()}
 
     def close(self) -> None:
         try:
@@ -123,44 +135,43 @@ class Sandbox:
             pass
 
 
-def _load_result(path: Path, outcome: ProbeOutcome) -> None:
-    """Read the worker's file without trusting it: a size cap, then weights_only unpickling."""
-    import torch
-
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        outcome.status, outcome.error = "exited", {"kind": "no-result"}
-        return
-    if size > MAX_RESULT_BYTES:
-        outcome.status, outcome.error = "error", {"kind": "too-large", "size": size}
+def apply_payload(data: bytes, outcome: ProbeOutcome) -> None:
+    """What a worker sent, validated (`payload.decode`): its value, or its error; anything else is the
+    student's failed result, saying what was wrong with it."""
+    if len(data) > MAX_RESULT_BYTES:
+        outcome.status, outcome.error = "error", {"kind": "too-large", "size": len(data)}
         return
     try:
-        payload = torch.load(path, weights_only=True, map_location="cpu")
-    except Exception as exc:  # noqa: BLE001 - any unreadable payload is the submission's doing
-        outcome.status, outcome.error = "error", {"kind": "bad-result", "message": str(exc)[:500]}
+        message = payload.decode(data)
+    except payload.PayloadError as exc:
+        outcome.status, outcome.error = "error", {"kind": "bad-result", "message": str(exc)}
         return
-    if not isinstance(payload, dict):
-        outcome.status, outcome.error = "error", {"kind": "bad-result", "message": "not a dict"}
-    elif "error" in payload:
-        outcome.status, outcome.error = "error", payload["error"]
+    if "error" in message:
+        outcome.status, outcome.error = "error", message["error"]
     else:
-        outcome.value = payload.get("value")
+        outcome.value = message["value"]
 
 
-def _tail(path: Path) -> str:
+def load_payload_file(path: Path, outcome: ProbeOutcome) -> None:
+    """A payload kept in a file (the reference's cache, a student copy's recorded answers): opened without
+    following a link or blocking on a FIFO, a regular file of at most MAX_RESULT_BYTES, then validated."""
     try:
-        with open(path, "rb") as f:
-            f.seek(0, os.SEEK_END)
-            f.seek(max(0, f.tell() - OUTPUT_TAIL_CHARS))
-            return f.read().decode("utf-8", "replace")
-    except OSError:
-        return ""
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        outcome.status, outcome.error = "error", {"kind": "bad-result", "message": f"{path.name}: {exc.strerror}"}
+        return
+    with os.fdopen(fd, "rb") as f:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_RESULT_BYTES:
+            outcome.status, outcome.error = "error", {"kind": "bad-result", "message": f"{path.name}: not a result file"}
+            return
+        data = f.read(MAX_RESULT_BYTES + 1)
+    apply_payload(data, outcome)
 
 
 def _send(stream: Any, message: dict[str, Any]) -> None:
     data = json.dumps(message).encode()
-    stream.write(struct.pack("!I", len(data)) + data)
+    _write_all(stream.fileno(), struct.pack("!I", len(data)) + data)
 
 
 def _receive(stream: Any) -> dict[str, Any] | None:
@@ -190,14 +201,15 @@ def _zygote_main(req_fd: int, resp_fd: int, preload: list[str]) -> None:
     global _SUBREAPER
     _SUBREAPER = isolation.become_subreaper()
     isolation.name_process("tg-zygote")
+    # Nothing the grading process had open reaches a worker (a warm process's reply pipe, say).
+    isolation.close_descriptors(keep={0, 1, 2, req_fd, resp_fd})
     requests = os.fdopen(req_fd, "rb", buffering=0)
     responses = os.fdopen(resp_fd, "wb", buffering=0)
-    private = (req_fd, resp_fd)
     # The first job (the import check) needs only torch: answer it before preloading, so the grading
     # process starts pytest while the heavy modules load here.
     first = _receive(requests)
     if first is not None:
-        _answer(responses, ProbeJob(**first), None, private)
+        _answer(responses, ProbeJob(**first), None)
     for name in preload:
         try:
             importlib.import_module(name)
@@ -206,49 +218,57 @@ def _zygote_main(req_fd: int, resp_fd: int, preload: list[str]) -> None:
     gc.collect()
     gc.freeze()  # forked workers then skip walking the inherited heap (~420 ms -> ~30 ms a fork)
     # From here on the next worker is forked ahead, while the judge looks at the last result.
-    spare = _Spare(private) if first is not None else None
+    spare = _Spare() if first is not None else None
     while first is not None and (message := _receive(requests)) is not None:
-        _answer(responses, ProbeJob(**message), spare, private)
-        spare = _Spare(private)
+        _answer(responses, ProbeJob(**message), spare)
+        spare = _Spare()
     if spare is not None:
         spare.discard()
 
 
-def _answer(responses: Any, job: ProbeJob, spare: _Spare | None, private: tuple[int, ...]) -> None:
-    """Run `job` in the spare worker (or a fresh one, if it does not fit), answer, then clean up."""
+def _answer(responses: Any, job: ProbeJob, spare: _Spare | None) -> None:
+    """Run `job` in the spare worker (or a fresh one, if it does not fit), answer, then clean up. The
+    answer is a JSON reply, then the "payload_size" bytes of the worker's result, as sent."""
     if spare is None or not spare.fits(job):
         if spare is not None:
             spare.discard()
-        spare = _Spare(private, cuda=job.cuda, memory_mb=job.memory_mb)
+        spare = _Spare(cuda=job.cuda, memory_mb=job.memory_mb)
     reply, clean_up = spare.run(job)
-    _send(responses, reply)
+    data = reply.pop("payload", b"")
+    _send(responses, {**reply, "payload_size": len(data)})
+    _write_all(responses.fileno(), data)
     clean_up()
 
 
 class _Spare:
     """A worker forked before its job: already in its cgroup and its namespaces, waiting on a pipe. A
     probe then waits neither for fork() (about 12 ms from this zygote) nor for entering a cgroup and
-    namespaces (about 7 ms); and once the worker says it has written its result, the answer goes out
-    before its exit is torn down (about 11 ms), the clean-up after."""
+    namespaces (about 7 ms); and once the worker has sent its whole result, the answer goes out before
+    its exit is torn down (about 11 ms), the clean-up after.
 
-    def __init__(self, private: tuple[int, ...], cuda: bool = False, memory_mb: int = 0):
+    What the worker prints goes to a memory file made here (no name in any folder, so student code
+    cannot swap it for a link), and its result comes down a pipe: the zygote reads both from its own
+    descriptors, size-capped, and never opens anything in the worker's folder."""
+
+    def __init__(self, cuda: bool = False, memory_mb: int = 0):
         self.cuda, self.memory_mb = cuda, memory_mb
         vsize = _virtual_size()
-        # A CUDA probe's address space cannot be capped (CUDA maps ~17 GiB of it), so a memory cgroup
-        # bounds what it uses instead: the allowance plus room for the CUDA libraries it loads.
-        memory = (memory_mb + CUDA_RUNTIME_MB) * 1024 * 1024 if cuda else None
+        # A CUDA probe's address space cannot be capped (CUDA maps ~17 GiB of it), so its memory cgroup
+        # is what bounds it: the allowance plus room for the CUDA libraries it loads. A CPU probe's group
+        # (set to its job's allowance in `run`) also counts its tmpfs and /dev/shm, which RLIMIT_AS does not.
+        memory = (memory_mb + (CUDA_RUNTIME_MB if cuda else CPU_RUNTIME_MB)) * 1024 * 1024
         self.group = isolation.ProcessGroup.make(isolation.group_name(os.getppid(), next(_WORKER_NUMBERS)), 64, memory)
+        self.output = _output_file()
         job_r, self.job_w = os.pipe()
         self.report_r, report_w = os.pipe()  # the worker says what isolation it got, before any student code
-        self.done_r, done_w = os.pipe()  # and when its result is written
+        self.result_r, result_w = os.pipe()  # and sends its result
         pid = os.fork()
         if pid == 0:
             code = 70
             try:
-                for fd in (self.job_w, self.report_r, self.done_r):
-                    os.close(fd)
+                isolation.close_descriptors(keep={0, 1, 2, job_r, report_w, result_w, self.output})
                 isolation.name_process("tg-worker")
-                code = _worker_main(job_r, private, vsize, self.group, report_w)
+                code = _worker_main(job_r, self.output, vsize, self.group, report_w, result_w)
             except BaseException:  # noqa: BLE001 - a failure of the grader's own set-up, kept for the log
                 traceback.print_exc()
             finally:
@@ -257,13 +277,8 @@ class _Spare:
                         stream.flush()
                     except Exception:  # noqa: BLE001
                         pass
-                if code == 0:
-                    try:
-                        os.write(done_w, b"d")
-                    except OSError:
-                        pass  # the student's code closed it: the exit says the same, a little later
                 os._exit(code)
-        for fd in (job_r, report_w, done_w):
+        for fd in (job_r, report_w, result_w):
             os.close(fd)
         self.pid = pid
 
@@ -271,8 +286,10 @@ class _Spare:
         return not job.cuda and not self.cuda
 
     def run(self, job: ProbeJob) -> tuple[dict[str, Any], Callable[[], None]]:
-        """Send the job; the reply, and what to do once it is sent."""
+        """Send the job; the reply (its "payload_size" bytes follow it), and what to do once it is sent."""
         self.group.set_max(job.processes)
+        if not job.cuda:
+            self.group.set_memory((job.memory_mb + CPU_RUNTIME_MB) * 1024 * 1024)
         start = time.monotonic()
         data = json.dumps(job.__dict__).encode()
         try:
@@ -280,20 +297,27 @@ class _Spare:
                 jobs.write(struct.pack("!I", len(data)) + data)
         except OSError:
             pass  # the worker is gone already: its exit status says why
-        status, done = _wait(self.pid, start + job.time_s, self.done_r)
+        result = _Result(self.result_r)
+        status = _wait(self.pid, start + job.time_s, result)
         duration = time.monotonic() - start
         facts = _read_report(self.report_r)
-        if done:
-            # Its result is on disk; its exit, and the end of anything it left, come after the answer.
+        tail = _tail(self.output)
+        if result.complete:
+            # Its result is here; its exit, and the end of anything it left, come after the answer.
             def finish() -> None:
-                if _wait(self.pid, time.monotonic() + 1.0)[0] is None:
+                if _wait(self.pid, time.monotonic() + 1.0) is None:
                     _kill_group(self.pid)
                     os.waitpid(self.pid, 0)
                 self._end()
 
-            return {"status": "ok", "duration": duration, "isolation": facts}, finish
+            return {"status": "ok", "duration": duration, "isolation": facts, "output_tail": tail,
+                    "payload": result.payload()}, finish
         reply = None
-        if status is None:
+        if result.too_large:
+            _kill_group(self.pid)
+            os.waitpid(self.pid, 0)
+            reply = {"status": "error", "error": {"kind": "too-large", "size": result.declared}}
+        elif status is None:
             _kill_group(self.pid)
             _, status = os.waitpid(self.pid, 0)
             reply = {"status": "timeout", "error": {"kind": "timeout", "limit_s": job.time_s}}
@@ -301,11 +325,13 @@ class _Spare:
         self._end()
         if reply is None:
             reply = _verdict(status, job)
+            if reply["status"] == "ok":  # it exited cleanly without sending a whole result
+                reply = {"status": "exited", "error": {"kind": "no-result"}}
         if memory_kills and reply["status"] != "ok":  # the kernel ended it at the memory cgroup's limit
             reply = {"status": "error", "error": {"kind": "memory", "type": "MemoryError", "message": "killed at the memory limit"}}
         if refused and reply["status"] != "ok":  # say which limit was hit along the way
             reply["error"] = {**reply.get("error", {}), "processes_refused": refused, "process_limit": job.processes}
-        return {**reply, "duration": duration, "isolation": facts}, lambda: None
+        return {**reply, "duration": duration, "isolation": facts, "output_tail": tail}, lambda: None
 
     def _end(self) -> None:
         """Anything the student's code left running goes too: its process group, everything in its
@@ -313,38 +339,102 @@ class _Spare:
         _kill_group(self.pid)
         self.group.end()
         isolation.end_orphans()
-        os.close(self.done_r)
+        for fd in (self.result_r, self.output):
+            os.close(fd)
 
     def discard(self) -> None:
         """End a spare that will not be used (its job pipe closes: it exits without running anything)."""
         os.close(self.job_w)  # never sent: `run` closes it otherwise
-        if _wait(self.pid, time.monotonic() + 1.0)[0] is None:
+        if _wait(self.pid, time.monotonic() + 1.0) is None:
             _kill_group(self.pid)
             os.waitpid(self.pid, 0)
         os.close(self.report_r)
         self._end()
 
 
-def _wait(pid: int, deadline: float, done_fd: int | None = None) -> tuple[int | None, bool]:
-    """(wait status, False) once the worker exits, (None, True) once it says its result is written
-    (`done_fd` readable), or (None, False) at the deadline. A pidfd wakes us the moment it exits
-    (Linux); elsewhere, polling with growing pauses."""
+def _output_file() -> int:
+    """A file with no name for a worker's printed output: a memory file (Linux), else an unlinked
+    temporary file. RLIMIT_FSIZE caps it as any file; its pages count against the worker's memory."""
+    try:
+        return os.memfd_create("tg-output", os.MFD_CLOEXEC)
+    except (AttributeError, OSError):
+        import tempfile
+
+        with tempfile.TemporaryFile() as f:
+            return os.dup(f.fileno())
+
+
+def _tail(fd: int) -> str:
+    """The last OUTPUT_TAIL_CHARS bytes printed, read through the zygote's own descriptor."""
+    try:
+        size = os.fstat(fd).st_size
+        return os.pread(fd, OUTPUT_TAIL_CHARS, max(0, size - OUTPUT_TAIL_CHARS)).decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+class _Result:
+    """A worker's result as it comes down its pipe: an 8-byte length, then that many bytes. Reading
+    stops at MAX_RESULT_BYTES (`too_large`); nothing here parses what was sent."""
+
+    def __init__(self, fd: int):
+        self.fd = fd
+        self.chunks: list[bytes] = []
+        self.received = 0
+        self.declared: int | None = None
+        self.complete = self.too_large = self.closed = False
+
+    def read(self) -> None:
+        try:
+            chunk = os.read(self.fd, 1 << 20)
+        except OSError:
+            chunk = b""
+        if not chunk:
+            self.closed = True
+            return
+        self.chunks.append(chunk)
+        self.received += len(chunk)
+        if self.declared is None and self.received >= 8:
+            head = b"".join(self.chunks)
+            self.declared = struct.unpack("!Q", head[:8])[0]
+            self.chunks = [head]
+            if self.declared > MAX_RESULT_BYTES:
+                self.too_large = True
+        if self.declared is not None and self.received >= 8 + self.declared:
+            self.complete = True
+
+    def payload(self) -> bytes:
+        return b"".join(self.chunks)[8:8 + (self.declared or 0)]
+
+
+def _wait(pid: int, deadline: float, result: _Result | None = None) -> int | None:
+    """The worker's wait status once it exits, or None once its whole result has come (or is too large),
+    or at the deadline. Reading the result as it comes keeps the pipe from filling. A pidfd wakes us
+    the moment it exits (Linux); elsewhere, polling with growing pauses."""
     try:
         pidfd = os.pidfd_open(pid)
     except (AttributeError, OSError):
         pidfd = None
     delay = 0.0005
-    watched = [fd for fd in (pidfd, done_fd) if fd is not None]
     try:
         while True:
+            while result is not None and not result.closed and select.select([result.fd], [], [], 0)[0]:
+                result.read()
+                if result.complete or result.too_large:
+                    return None
             done, status = os.waitpid(pid, os.WNOHANG)
             if done:
-                return status, False
-            if done_fd is not None and select.select([done_fd], [], [], 0)[0]:
-                return None, True
+                # What it wrote before exiting is still in the pipe (a child of its may hold the pipe open:
+                # never wait on it).
+                while (result is not None and not result.closed and not result.complete and not result.too_large
+                       and select.select([result.fd], [], [], 0)[0]):
+                    result.read()
+                return status
             left = deadline - time.monotonic()
             if left <= 0:
-                return None, False
+                return None
+            watched = [fd for fd in (pidfd, result.fd if result is not None and not result.closed else None)
+                       if fd is not None]
             if pidfd is not None:
                 select.select(watched, [], [], left)
             else:
@@ -398,13 +488,11 @@ def _virtual_size() -> int:
 # ----------------------------------------------------------------------------- worker
 
 
-def _worker_main(job_fd: int, private_fds: tuple[int, ...], vsize: int, group: isolation.ProcessGroup,
-                 report_fd: int) -> int:
+def _worker_main(job_fd: int, output_fd: int, vsize: int, group: isolation.ProcessGroup, report_fd: int,
+                 result_fd: int) -> int:
     in_group = group.enter()
     facts = isolation.Isolation()
     mounts = isolation.enter_namespaces(facts)
-    for fd in private_fds:
-        os.close(fd)
     os.setsid()
     with os.fdopen(job_fd, "rb", buffering=0) as jobs:  # ready before the job: here it arrives
         message = _receive(jobs)
@@ -414,6 +502,8 @@ def _worker_main(job_fd: int, private_fds: tuple[int, ...], vsize: int, group: i
     facts.processes = isolation.limit_processes(in_group, job.processes)
     if not job.cuda:
         facts.memory = f"at most {job.memory_mb} MiB more than PyTorch itself (RLIMIT_AS)"
+        if group.memory is not None:
+            facts.memory += f", {job.memory_mb + CPU_RUNTIME_MB} MiB in all with its files in memory (a memory cgroup)"
     elif group.memory is not None:
         facts.memory = f"at most {job.memory_mb + CUDA_RUNTIME_MB} MiB of host memory (a memory cgroup)"
     else:
@@ -423,7 +513,7 @@ def _worker_main(job_fd: int, private_fds: tuple[int, ...], vsize: int, group: i
         + ["its process group"])
     work = Path(job.work_dir)
     os.chdir(work)
-    _redirect_output(work / OUTPUT_FILE)
+    _redirect_output(output_fd)
     _apply_limits(job, vsize)
     _scrub_environment(work, cuda=job.cuda)
 
@@ -432,23 +522,27 @@ def _worker_main(job_fd: int, private_fds: tuple[int, ...], vsize: int, group: i
     torch.set_num_threads(1)
     sys.dont_write_bytecode = True
     sys.argv = [str(Path(job.code_dir) / f"{job.module}.py")]
-    sys.path.insert(0, job.code_dir)
 
-    # The probe module is imported before the student's, so it holds the real torch functions.
+    # The probe module is imported before the student's, and before the student's folder is on the
+    # path (a `pytest.py` or `secrets.py` there must not stand in for the real one), so it holds the
+    # real torch functions.
     try:
         probe = _load_probe(job.probe_file, job.probe_name)
     except Exception:  # noqa: BLE001 - the exercise's own probe is broken: a grader error
         os.close(report_fd)
-        return _write_error(work, {"kind": "grader", "type": "ProbeLoadError", "message": traceback.format_exc()[-2000:]},
-                            job.result_name)
+        return _write_error(result_fd, {"kind": "grader", "type": "ProbeLoadError",
+                                        "message": traceback.format_exc()[-2000:]})
     # With the probe loaded, what the student must not read goes out of sight, everything else becomes
     # read-only and a root grader's worker becomes a user of its own; then the report, last thing
     # before any student code runs.
     if job.cuda:
         _limit_gpu_memory(job.memory_mb, facts)
-    _confine(job, work, mounts, facts)
+    refusal = _confine(job, work, mounts, facts)
     os.write(report_fd, json.dumps(facts.as_dict()).encode())
     os.close(report_fd)
+    if refusal:
+        return _write_error(result_fd, {"kind": "unsafe", "type": "RefusedAsRoot", "message": refusal})
+    sys.path.insert(0, job.code_dir)  # only now: the student's module and its own helpers come from there
     # A probe may simulate an environment (a GPU that is there, or not) from before the student's module
     # is imported, so that what the module computes at import time sees it too.
     environment = contextlib.ExitStack()
@@ -457,23 +551,23 @@ def _worker_main(job_fd: int, private_fds: tuple[int, ...], vsize: int, group: i
         if setup is not None:
             environment.enter_context(setup(**job.kwargs))
     except Exception:  # noqa: BLE001 - the exercise's own set-up is broken: a grader error
-        return _write_error(work, {"kind": "grader", "type": "ProbeSetupError", "message": traceback.format_exc()[-2000:]},
-                            job.result_name)
+        return _write_error(result_fd, {"kind": "grader", "type": "ProbeSetupError",
+                                        "message": traceback.format_exc()[-2000:]})
     with environment:
         try:
             module = importlib.import_module(job.module)
         except BaseException as exc:  # noqa: BLE001 - SystemExit and KeyboardInterrupt are the student's too
-            return _write_error(work, describe_exception(exc, job.code_dir, during="import"), job.result_name)
+            return _write_error(result_fd, describe_exception(exc, job.code_dir, during="import"))
         try:
             value = probe(module, **job.kwargs)
         except BaseException as exc:  # noqa: BLE001
-            return _write_error(work, describe_exception(exc, job.code_dir, during="probe"), job.result_name)
+            return _write_error(result_fd, describe_exception(exc, job.code_dir, during="probe"))
     try:
-        plain = to_plain(value)
-    except TypeError as exc:
-        return _write_error(work, {"kind": "grader", "type": "TypeError",
-                                   "message": f"probe {job.probe_name} returned {exc}"}, job.result_name)
-    _write(work, {"value": plain}, job.result_name)
+        data = payload.encode({"value": to_plain(value)})
+    except (TypeError, ValueError, RecursionError) as exc:
+        return _write_error(result_fd, {"kind": "grader", "type": type(exc).__name__,
+                                        "message": f"probe {job.probe_name} returned {str(exc)[:500]}"})
+    _write(result_fd, data)
     return 0
 
 
@@ -492,14 +586,17 @@ def _limit_gpu_memory(memory_mb: int, facts: isolation.Isolation) -> None:
         facts.memory += f"; GPU memory not limited ({str(exc)[:200]})"
 
 
-def _confine(job: ProbeJob, work: Path, mounts: bool, facts: isolation.Isolation) -> None:
-    """The worker's file system and user, in this order: (as root) open the way to what it needs, hide
-    the secrets, make the rest read-only, then (as root) give up root."""
+def _confine(job: ProbeJob, work: Path, mounts: bool, facts: isolation.Isolation) -> str:
+    """The worker's file system and user, in this order: open the way to what it needs (as root, through
+    folders only root may enter) and show only that way through the private folders, hide the secrets,
+    make the rest read-only, then (as root) give up root. Returns why student code must not run here
+    ("" when it may): a root grader that cannot become another user refuses, unless the job is the
+    reference's or the instructor allowed it (`run_as_root`)."""
     root = os.geteuid() == 0
     writable = os.path.realpath(work)
     needed = [p for p in sys.path if p and os.path.exists(p)] + [sys.executable, job.code_dir]
-    if mounts and root:
-        isolation.open_the_way(needed + [writable])
+    if mounts:
+        isolation.show_only(needed + [writable], [] if job.trusted else job.private, closed=root, facts=facts)
     if job.hide and mounts:
         isolation.hide(job.hide, facts)
     elif not job.hide:
@@ -507,14 +604,23 @@ def _confine(job: ProbeJob, work: Path, mounts: bool, facts: isolation.Isolation
     if mounts:
         isolation.read_only_but(writable, job.memory_mb, facts)
     if not root:
-        return
+        return ""
     closed = isolation.readable_by_others(needed)
     if not mounts:
-        facts.user = "root (no mount namespace, so the way to Python could not be opened to another user)"
+        reason = "no mount namespace, so the way to Python could not be opened to another user"
     elif closed:
-        facts.user = f"root ({closed[0]} is not readable by other users; make it so to run student code as one)"
+        reason = f"{closed[0]} is not readable by other users; make it so to run student code as one"
     else:
-        isolation.drop_root(writable, job.processes, facts)
+        reason = isolation.drop_root(writable, job.processes, facts)
+    if not reason:
+        return ""
+    if job.trusted or job.run_as_root:
+        facts.user = f"root, as {'the reference solution may run' if job.trusted else '--run-as-root allowed'} ({reason})"
+        return ""
+    facts.user = f"root ({reason}): student code was not run"
+    return (f"The grader runs as root here and could not run your code as a user without privileges ({reason}), "
+            "so it did not run your code at all. This is not a problem with your code: tell your instructor, who "
+            "can fix the cause (or, on a machine only they use, allow it with --run-as-root).")
 
 
 def _load_probe(where: str, name: str) -> Callable[..., Any]:
@@ -534,10 +640,10 @@ def _load_probe(where: str, name: str) -> Callable[..., Any]:
     return target
 
 
-def _redirect_output(path: Path) -> None:
+def _redirect_output(out: int) -> None:
+    """Standard input from /dev/null; printed output (both streams) into the zygote's memory file `out`."""
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
-    out = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.dup2(out, 1)
     os.dup2(out, 2)
     os.close(null)
@@ -549,11 +655,12 @@ def _redirect_output(path: Path) -> None:
 
 
 def _apply_limits(job: ProbeJob, vsize: int) -> None:
-    def cap(limit: int, value: int) -> None:
+    def cap(limit: int, value: int, grace: int = 0) -> None:
+        # The hard limit too (only root may raise it again): a soft limit alone, student code can lift.
         try:
             _, hard = resource.getrlimit(limit)
             value = value if hard == resource.RLIM_INFINITY else min(value, hard)
-            resource.setrlimit(limit, (value, hard))
+            resource.setrlimit(limit, (value, value + grace if hard == resource.RLIM_INFINITY else min(value + grace, hard)))
         except (ValueError, OSError):
             pass
 
@@ -562,7 +669,7 @@ def _apply_limits(job: ProbeJob, vsize: int) -> None:
     # cgroup (host) and PyTorch's allocator (GPU, `_limit_gpu_memory`) bound it instead.
     if not job.cuda:
         cap(resource.RLIMIT_AS, vsize + job.memory_mb * 1024 * 1024)
-    cap(resource.RLIMIT_CPU, math.ceil(job.time_s) + 1)
+    cap(resource.RLIMIT_CPU, math.ceil(job.time_s) + 1, grace=1)  # SIGXCPU at the soft limit, SIGKILL a second on
     cap(resource.RLIMIT_FSIZE, FILE_LIMIT_BYTES)
     cap(resource.RLIMIT_CORE, 0)
 
@@ -581,17 +688,29 @@ def _scrub_environment(work: Path, cuda: bool) -> None:
     tempfile.tempdir = str(work)
 
 
-def _write_error(work: Path, error: dict[str, Any], name: str = RESULT_FILE) -> int:
-    _write(work, {"error": error}, name)
+def _write_error(result_fd: int, error: dict[str, Any]) -> int:
+    _write(result_fd, payload.encode({"error": error}))
     return 0
 
 
-def _write(work: Path, payload: dict[str, Any], name: str = RESULT_FILE) -> None:
-    import torch
+def _write(result_fd: int, data: bytes) -> None:
+    """Send a result down the worker's pipe: its length, then the bytes. What it printed is flushed first:
+    the zygote reads the output's tail the moment the result is whole."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:  # noqa: BLE001 - the student's code may have replaced or closed it
+            pass
+    try:
+        _write_all(result_fd, struct.pack("!Q", len(data)) + data)
+    except OSError:
+        pass  # the zygote stopped listening (the deadline, or student code closed the pipe): it says why
 
-    tmp = work / (name + ".tmp")
-    torch.save(payload, tmp)
-    os.replace(tmp, work / name)
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
 
 
 def to_plain(value: Any) -> Any:

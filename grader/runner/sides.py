@@ -13,7 +13,10 @@ import sys
 from pathlib import Path
 from typing import Any, Callable
 
-from grader.runner.sandbox import ProbeJob, ProbeOutcome, Sandbox, _load_result
+from grader.runner import payload
+from grader.runner.sandbox import ProbeJob, ProbeOutcome, Sandbox, load_payload_file
+
+RESULT_SUFFIX = ".result"  # a cached or recorded answer: `grader.runner.payload`'s format, never a pickle
 
 IMPORT_PROBE = ("grader.runner.sides", "import_only")
 
@@ -64,7 +67,7 @@ class Side:
     def __init__(self, name: str, code_dir: Path, module: str, sandbox: Sandbox, run_dir: Path,
                  time_s: float, memory_mb: int, cache_dir: Path | None = None,
                  record_dir: Path | None = None, recorded_dir: Path | None = None, processes: int = 64,
-                 hide: list[str] | None = None):
+                 hide: list[str] | None = None, private: list[str] | None = None, run_as_root: bool = False):
         """`record_dir`: also save every outcome there under its recording key (`grade export student`).
         `recorded_dir`: run nothing; answer from the outcomes saved there (a student copy, where the
         reference solution is absent)."""
@@ -79,6 +82,8 @@ class Side:
         self._memory_mb = memory_mb
         self._processes = processes
         self._hide = list(hide or [])  # folders this side's code must not read
+        self._private = list(private or [])  # and folders it sees only the way through
+        self._run_as_root = run_as_root
         self.isolation: dict[str, str] = {}  # what protected the student's code (from its workers)
         self._cache_dir = cache_dir
         self._memo: dict[str, ProbeOutcome] = {}
@@ -116,20 +121,16 @@ class Side:
         return self._memo[key]
 
     def _record(self, where: str, name: str, kwargs: dict[str, Any], outcome: ProbeOutcome) -> None:
-        import torch
-
         self._record_dir.mkdir(parents=True, exist_ok=True)
-        target = self._record_dir / f"{recording_key(where, name, kwargs)}.pt"
-        tmp = target.with_suffix(f".{os.getpid()}.tmp")  # several gradings may record the same answer at once
-        torch.save({"value": outcome.value}, tmp)
-        os.replace(tmp, target)
+        _keep(self._record_dir / f"{recording_key(where, name, kwargs)}{RESULT_SUFFIX}",
+              outcome.payload or payload.encode({"value": outcome.value}))
 
     def _recorded(self, where: str, name: str, kwargs: dict[str, Any]) -> ProbeOutcome:
-        path = self._recorded_dir / f"{recording_key(where, name, kwargs)}.pt"
+        path = self._recorded_dir / f"{recording_key(where, name, kwargs)}{RESULT_SUFFIX}"
         if not path.is_file():
             raise ReferenceNotRecorded(name, kwargs)
         outcome = ProbeOutcome(status="ok", duration=0.0)
-        _load_result(path, outcome)
+        load_payload_file(path, outcome)
         return outcome
 
     def _execute(self, where: str, name: str, kwargs: dict[str, Any]) -> ProbeOutcome:
@@ -140,7 +141,8 @@ class Side:
         job = ProbeJob(code_dir=str(self.code_dir), module=self.module, probe_file=where, probe_name=name,
                        kwargs=kwargs, time_s=self._time_s, memory_mb=self._memory_mb, work_dir=str(work),
                        cuda=str(kwargs.get("device", "")).startswith("cuda"), processes=self._processes,
-                       result_name=f"result-{secrets.token_hex(16)}.pt", hide=self._hide)
+                       hide=self._hide, private=self._private, trusted=not self.is_student,
+                       run_as_root=self._run_as_root)
         try:
             outcome = self._sandbox.run(job)
             self.durations.append(outcome.duration)
@@ -148,10 +150,7 @@ class Side:
                 self.isolation = outcome.isolation
             if outcome.status == "ok" and self._cache_dir is not None:
                 self._cache_dir.mkdir(parents=True, exist_ok=True)
-                target = self._cache_dir / f"{self._cache_key(where, name, kwargs)}.pt"
-                tmp = target.with_suffix(f".{os.getpid()}.tmp")  # several gradings may cache one answer at once
-                shutil.copyfile(work / job.result_name, tmp)
-                os.replace(tmp, target)
+                _keep(self._cache_dir / f"{self._cache_key(where, name, kwargs)}{RESULT_SUFFIX}", outcome.payload)
         finally:
             shutil.rmtree(work, ignore_errors=True)
         return outcome
@@ -159,11 +158,11 @@ class Side:
     def _cached(self, where: str, name: str, kwargs: dict[str, Any]) -> ProbeOutcome | None:
         if self._cache_dir is None:
             return None
-        path = self._cache_dir / f"{self._cache_key(where, name, kwargs)}.pt"
+        path = self._cache_dir / f"{self._cache_key(where, name, kwargs)}{RESULT_SUFFIX}"
         if not path.is_file():
             return None
         outcome = ProbeOutcome(status="ok", duration=0.0)
-        _load_result(path, outcome)
+        load_payload_file(path, outcome)
         return outcome if outcome.status == "ok" else None
 
     def _cache_key(self, where: str, name: str, kwargs: dict[str, Any]) -> str:
@@ -180,3 +179,10 @@ class Side:
             digest.update(path.name.encode())
             digest.update(path.read_bytes())
         return digest.hexdigest()[:32]
+
+
+def _keep(target: Path, data: bytes) -> None:
+    """Write an answer atomically (several gradings may keep the same one at once)."""
+    tmp = target.with_name(f"{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, target)

@@ -7,7 +7,13 @@ so an image's identity survives `to_tensor` (and even a wrong scale): `_identity
 file an item came from. Each probe keeps the other habits out of its way, so one bug fails the
 check that names it: only the `order` probe lists the files in an order that differs from the
 sorted file names, only `columns` moves the columns around, only `grayscale` stores colour and
-16-bit images, and labels are judged strictly only by `labels`."""
+16-bit images, and labels are judged strictly only by `labels`.
+
+What a probe reads from a returned tensor (its shape, dtype, values) goes through
+`grader.checks.pristine`, PyTorch's own functions bound before the student's module is imported, so
+reassigning `torch.Tensor.is_floating_point` or `.dtype` changes nothing recorded. The pixels an image
+should have are taken from the reference's run of the same probe (checks/test_dataset.py), never from
+what this worker computed after the student's code ran."""
 
 import csv
 import numbers
@@ -22,6 +28,7 @@ import torch
 import torchvision.transforms.functional as TF
 from torch.utils.data import DataLoader, Subset
 
+from grader.checks import pristine
 from grader.checks.observe import describe_error
 
 
@@ -82,8 +89,8 @@ def _folder(seed: int, n: int, *, order: str = "sorted", header: tuple[str, ...]
 
 
 def _mean(x) -> float | None:
-    if isinstance(x, torch.Tensor) and x.numel():
-        return float(x.detach().double().mean())
+    if pristine.is_tensor(x) and pristine.numel(x):
+        return pristine.number(pristine.VF.mean(pristine.to_double(pristine.detach(x))))
     if isinstance(x, PIL.Image.Image):
         return float(np.asarray(x, dtype=np.float64).mean())
     return None
@@ -101,10 +108,12 @@ def _identity(x, rows: list[dict]) -> int | None:
 
 
 def _image_facts(x, with_tensor: bool = False) -> dict:
-    if isinstance(x, torch.Tensor):
-        facts = {"kind": "tensor", "shape": list(x.shape), "dtype": str(x.dtype)}
+    if pristine.is_tensor(x):
+        facts = {"kind": "tensor", "shape": list(pristine.shape(x)), "dtype": str(pristine.dtype(x))}
         if with_tensor:
-            facts["tensor"] = x.detach().cpu().clone()
+            facts["tensor"] = pristine.clone(pristine.detach(x), memory_format=torch.contiguous_format)
+            if pristine.device(x).type != "cpu":
+                facts["tensor"] = facts["tensor"].cpu()
         return facts
     if isinstance(x, PIL.Image.Image):
         return {"kind": "pil", "mode": x.mode, "size": list(x.size)}
@@ -114,11 +123,12 @@ def _image_facts(x, with_tensor: bool = False) -> dict:
 def _label_facts(label) -> dict:
     if isinstance(label, bool):
         return {"kind": "bool", "type": "bool", "value": label}
-    if isinstance(label, torch.Tensor):
-        flat = label.detach().cpu().reshape(-1)
-        return {"kind": "tensor", "type": "Tensor", "dtype": str(label.dtype), "shape": list(label.shape),
-                "integer": not label.is_floating_point() and not label.is_complex() and label.dtype != torch.bool,
-                "values": [float(v) for v in flat[:4].tolist()]}
+    if pristine.is_tensor(label):
+        flat = pristine.view(pristine.clone(pristine.detach(label), memory_format=torch.contiguous_format), -1)
+        dtype = pristine.dtype(label)
+        return {"kind": "tensor", "type": "Tensor", "dtype": str(dtype), "shape": list(pristine.shape(label)),
+                "integer": dtype in INTEGER_DTYPES,
+                "values": [float(v) for v in pristine.tolist(pristine.VF.narrow(flat, 0, 0, min(4, pristine.numel(flat))))]}
     if isinstance(label, numbers.Integral):
         return {"kind": "int", "type": type(label).__name__, "value": int(label)}
     if isinstance(label, numbers.Real):
@@ -126,6 +136,9 @@ def _label_facts(label) -> dict:
     if isinstance(label, str):
         return {"kind": "str", "type": "str", "value": label[:60]}
     return {"kind": "other", "type": type(label).__name__, "repr": repr(label)[:120]}
+
+
+INTEGER_DTYPES = {torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64}
 
 
 def _split(result) -> tuple:

@@ -174,10 +174,13 @@ def test_csv_columns(student):
                  what_to_try="Take the filename and the label from the same row, each by its column's name.")
 
 
-def test_grayscale(student):
+def test_grayscale(student, reference):
     run = student.run(probes.grayscale, seed=SEED)
-    for item in _pairs(run):
-        mode, image, expected = item["mode"], item["image"], item["expected"]
+    # What each image should hold, as computed in the reference's worker (the same files, the same code),
+    # never in the student's, where PIL's or torchvision's functions may have been reassigned.
+    wanted = reference.run(probes.grayscale, seed=SEED)["items"]
+    for item, right in zip(_pairs(run), wanted):
+        mode, image, expected = item["mode"], item["image"], right["expected"]
         if image["kind"] != "tensor":
             continue  # the default-tensor check explains what getitem should return
         shape = image["shape"]
@@ -210,10 +213,11 @@ def test_grayscale(student):
                              "then the transform (or to_tensor) on that image.")
 
 
-def test_default_tensor(student):
+def test_default_tensor(student, reference):
     run = student.run(probes.default_tensor, seed=SEED)
-    for i, item in enumerate(_pairs(run)):
-        image, expected = item["image"], item["expected"]
+    wanted = reference.run(probes.default_tensor, seed=SEED)["items"]  # computed where no student code ran
+    for i, (item, right) in enumerate(zip(_pairs(run), wanted)):
+        image, expected = item["image"], right["expected"]
         size = tuple(expected.shape)
         expect(image["kind"] == "tensor",
                f"Without a transform, dataset[{i}] returned {_said_image(image)} as its image; it should be a tensor.",

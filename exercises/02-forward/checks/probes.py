@@ -2,13 +2,16 @@
 weights inside a sandboxed worker, feeds it seeded images and records what happened: the output,
 what every convolution and linear computation received and returned (however it was written: a
 layer made in __init__, one made inside forward, or a functional call on a layer's weights), parameters created during forward, gradients,
-and how outputs depend on the inputs. The checks compare these records; the probes judge nothing."""
+and how outputs depend on the inputs. The checks compare these records; the probes judge nothing.
+What they read from tensors goes through `grader.checks.pristine` (PyTorch's own functions, bound before
+the student's module is imported), and the hooks they register are bound here for the same reason."""
 
 
 import torch
 from torch import nn
-from torch.nn.modules import module as nn_module
+from torch.nn.modules.module import register_module_module_registration_hook, register_module_parameter_registration_hook
 
+from grader.checks import pristine
 from grader.checks.batch import input_dependence
 from grader.checks.observe import describe, describe_error
 from grader.checks.spies import ModelWatch
@@ -58,7 +61,7 @@ class _Watch:
         return [{"role": _role(c["kind"], c["weight_shape"]), **c} for c in self.model_watch.layers]
 
     def _param(self, owner, name, param):
-        shape = list(param.shape) if isinstance(param, torch.Tensor) else None
+        shape = list(pristine.shape(param)) if pristine.is_tensor(param) else None
         if not any(o is owner for o in self._owners):
             self._owners.append(owner)
         index = next(i for i, o in enumerate(self._owners) if o is owner)
@@ -70,8 +73,8 @@ class _Watch:
 
     def __enter__(self):
         self._handles = [
-            nn_module.register_module_parameter_registration_hook(self._param),
-            nn_module.register_module_module_registration_hook(self._submodule),
+            register_module_parameter_registration_hook(self._param),
+            register_module_module_registration_hook(self._submodule),
         ]
         self.model_watch.__enter__()
         return self
@@ -125,26 +128,27 @@ def trace(module, seed: int, n: int) -> dict:
     records which of the parameters made in __init__ received a gradient."""
     model = _model(module, seed)
     model.eval()
-    params = list(model.named_parameters())
+    params = list(pristine.named_parameters(model))
     x = _images(seed, n)
     with _Watch(model) as watch:
         out = model(x)
     facts = {
-        "input": x, "output": out if isinstance(out, torch.Tensor) else None, "returned": describe(out),
+        "input": x, "output": out if pristine.is_tensor(out) else None, "returned": describe(out),
         "calls": watch.calls, "new_params": watch.new_params, "new_modules": watch.new_modules,
         # How many ReLUs forward applied, however written (F.relu, torch.relu, in place, an nn.ReLU module).
         "relus": sum(1 for f in watch.model_watch.functions if f in ("relu", "relu_"))
         + sum(1 for c in watch.model_watch.module_calls if c["kind"] == "ReLU"),
         "params_before": [name for name, _ in params],
-        "params_after": [name for name, _ in model.named_parameters()],
-        "has_graph": isinstance(out, torch.Tensor) and out.requires_grad,
+        "params_after": [name for name, _ in pristine.named_parameters(model)],
+        "has_graph": pristine.is_tensor(out) and bool(pristine.requires_grad(out)),
     }
     if facts["has_graph"]:
         weights = torch.randn(out.shape, generator=torch.Generator().manual_seed(seed + 1))
-        (out.float() * weights).sum().backward()
+        pristine.backward(pristine.VF.sum(pristine.VF.mul(pristine.to_float(out), weights)))
     grads = {}
     for name, p in params:
-        grads[name] = "none" if p.grad is None else ("zero" if not p.grad.any() else "ok")
+        g = pristine.grad(p)
+        grads[name] = "none" if g is None else ("zero" if not pristine.item(pristine.VF.any(g)) else "ok")
     facts["grads"] = grads
     return facts
 
@@ -156,7 +160,7 @@ def logits(module, seed: int, n: int) -> dict:
     model.eval()
     with torch.no_grad():
         out = model(_images(seed, n))
-    return {"output": out if isinstance(out, torch.Tensor) else None}
+    return {"output": out if pristine.is_tensor(out) else None}
 
 
 def dropout_trace(module, seed: int, n: int) -> dict:
@@ -170,7 +174,7 @@ def dropout_trace(module, seed: int, n: int) -> dict:
             out = model(x)
         calls = watch.model_watch.module_calls
         return {
-            "output": out if isinstance(out, torch.Tensor) else None,
+            "output": out if pristine.is_tensor(out) else None,
             # How dropout was applied: the layer of __init__, one made in forward, or F.dropout.
             "dropout_called": any(c["layer"] == "dropout" for c in calls),
             "dropouts_made_in_forward": sum(1 for c in calls if c["layer"] is None and c["kind"].startswith("Dropout")),

@@ -8,6 +8,7 @@ import torch
 
 from grader.checks import expect, fail
 from grader.checks.observe import close, said
+from grader.checks.spies import acting_layers, mode_of
 
 SEED = 3
 
@@ -38,6 +39,23 @@ def _forward_calls(run, function):
     expect(run["calls"], f"{function} never called the model on a batch.",
            what_to_try="Inside the loop over batches: `outputs = model(inputs)`.")
     return run["calls"]
+
+
+def _mixed_modes(calls, function, want):
+    """Fail when, in some passes, the model's own `training` flag said `want` but layers in it were in the
+    other mode: the flag was set by hand (`model.training = ...`), or `train()`/`eval()` did not reach them."""
+    mixed = [c for c in calls if mode_of(c) == "mixed" and c["training"] == (want == "training")]
+    if not mixed:
+        return
+    other = "evaluation" if want == "training" else "training"
+    layers = acting_layers(sorted({name for c in mixed for name in c["layers_in_other_mode"]}))
+    method = "train" if want == "training" else "eval"
+    fail(f"For {len(mixed)} of {len(calls)} forward passes in {function} the model said it was in {want} mode "
+         f"(`model.training` was {want == 'training'}), but its layer{'s' if len(layers) > 1 else ''} "
+         f"{', '.join(layers[:4])} {'were' if len(layers) > 1 else 'was'} in {other} mode, and each layer computes "
+         f"in its own mode. Setting `model.training` by hand changes the flag of the model object alone; "
+         f"`model.{method}()` switches the model and every layer in it.",
+         what_to_try=f"Call `model.{method}()` at the start of {function} (do not set `model.training` yourself).")
 
 
 def test_epoch_loss(student):
@@ -109,14 +127,31 @@ def test_optimizer_steps(student, reference):
            f"The loader had {batches} batches and your loop called `optimizer.step()` {len(steps)} time(s). "
            "Each batch should give exactly one update of the weights.",
            what_to_try="Call `optimizer.step()` once inside the loop over batches, after `loss.backward()`.")
-    if all(s == "fresh" for s in steps) and all(c["training"] for c in run["calls"]):
-        # Only a loop that is right in every other way must land on the reference's weights
-        # (a loop that clips gradients, "scaled" steps, legitimately lands elsewhere).
-        expected = reference.run(probes.train_epoch, seed=SEED)["params"]
-        for got, want in zip(run["params"], expected):
+    if all(s in ("fresh", "scaled") for s in steps) and all(mode_of(c) == "train" for c in run["calls"]):
+        # Only a loop that is right in every other way must land on the reference's weights. A loop that
+        # clips its gradients ("scaled" steps) is compared with a reference run whose gradients are clipped
+        # exactly as its own were at each step, and on the gradients backward computed at every step (which
+        # clipping does not touch, however small it makes the update).
+        clipped = "scaled" in steps
+        expected = (reference.run(probes.train_epoch, seed=SEED, clipping=run["clipping"]) if clipped
+                    else reference.run(probes.train_epoch, seed=SEED))
+        how = (" with its gradients clipped as yours were, although each step clipped only that batch's gradients"
+               if clipped else ", although each step had fresh gradients")
+        if clipped:
+            for number, (got_step, want_step) in enumerate(zip(run["fresh"], expected["fresh"]), start=1):
+                same = all(got is None and want is None or got is not None and want is not None
+                           and got.shape == want.shape and torch.allclose(got, want, rtol=1e-4, atol=1e-6)
+                           for got, want in zip(got_step, want_step))
+                expect(same,
+                       f"At optimizer step {number}, the gradients `loss.backward()` computed (before your code "
+                       "clipped them) differ from those of a correct loop on the same batch, with its gradients "
+                       "clipped as yours were at every step before.",
+                       what_to_try="Use each batch exactly once, in the order the loader gives it: forward the "
+                                   "batch's inputs, compute `loss_fn(outputs, targets)`, backward, step.")
+        for got, want in zip(run["params"], expected["params"]):
             expect(got.shape == want.shape and torch.allclose(got, want, rtol=1e-4, atol=1e-5),
                    "After one epoch your model's weights differ from those a correct loop reaches on the same "
-                   "batches, although each step had fresh gradients.",
+                   f"batches{how}.",
                    what_to_try="Use each batch exactly once, in the order the loader gives it: forward the "
                                "batch's inputs, compute `loss_fn(outputs, targets)`, backward, step.")
 
@@ -124,7 +159,8 @@ def test_optimizer_steps(student, reference):
 def test_train_mode(student):
     run = student.run(probes.train_epoch, seed=SEED)
     calls = _forward_calls(run, "train_one_epoch")
-    off = sum(1 for c in calls if not c["training"])
+    _mixed_modes(calls, "train_one_epoch", "training")
+    off = sum(1 for c in calls if mode_of(c) != "train")
     expect(off == 0,
            f"The model was in evaluation mode for {off} of {len(calls)} forward passes in train_one_epoch. The "
            "check handed your function a model left in evaluation mode (as after a validation pass), and it "
@@ -140,7 +176,8 @@ def test_train_mode(student):
 def test_eval_mode(student):
     run = student.run(probes.evaluate, seed=SEED)
     calls = _forward_calls(run, "evaluate")
-    on = sum(1 for c in calls if c["training"])
+    _mixed_modes(calls, "evaluate", "evaluation")
+    on = sum(1 for c in calls if mode_of(c) != "eval")
     if on:
         extra = (" Batch normalisation's running statistics changed too: evaluating this way alters the model."
                  if run["running_stats_changed"] else "")
@@ -155,7 +192,8 @@ def test_eval_mode(student):
 def test_no_grad_in_eval(student):
     run = student.run(probes.evaluate, seed=SEED)
     calls = _forward_calls(run, "evaluate")
-    tracked = sum(1 for c in calls if c["grad_enabled"])
+    # Grad mode as PyTorch holds it, and its effect: an output attached to a computation graph.
+    tracked = sum(1 for c in calls if c["grad_enabled"] or c.get("output_graph"))
     expect(tracked == 0,
            f"Gradient tracking was on for {tracked} of {len(calls)} forward passes in evaluate. PyTorch then "
            "records a computation graph for every batch that nobody will call backward on: memory and time "

@@ -7,17 +7,24 @@ judged like one chosen inside the function.
 
 `device` is "meta" (PyTorch's data-less device, standing in for a GPU on any machine: mixing it with
 CPU tensors fails just as CUDA does), "cpu" (real numbers, to compare with the reference) or "cuda"
-(a real GPU, when there is one)."""
+(a real GPU, when there is one).
+
+What a probe measures itself goes through `grader.checks.pristine` (PyTorch's own functions, bound
+before the student's module is imported), so reassigning `torch.Tensor.device`, `.item` or the like
+changes nothing recorded."""
 
 import contextlib
+from builtins import float, isinstance, len, list, range, sorted  # noqa: A004 - bound before the student's import
 
 import torch
 from torch import nn
+from torch.nn import Conv2d, Dropout, Flatten, Linear, ReLU, Sequential
+from torch.optim import SGD
 
-from grader.checks import before_import
+from grader.checks import before_import, pristine
 from grader.checks.devices import MoveSpy, StandInGPU, simulated_cuda, tensor_device
 from grader.checks.observe import describe, describe_error
-from grader.checks.spies import ModelWatch, OptimizerSpy
+from grader.checks.spies import ModelWatch, OptimizerSpy, replay_clipping
 
 BATCH = 8
 TRAIN_STEPS = 2  # train_step is called twice from clean gradients: each call must leave none behind
@@ -25,12 +32,15 @@ TRAIN_STEPS = 2  # train_step is called twice from clean gradients: each call mu
 
 def _model(seed: int) -> nn.Sequential:
     torch.manual_seed(seed)
-    return nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Flatten(), nn.Dropout(0.5), nn.Linear(4 * 6 * 6, 3))
+    return Sequential(Conv2d(1, 4, 3), ReLU(), Flatten(), Dropout(0.5), Linear(4 * 6 * 6, 3))
 
 
 def _batch(seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """A batch on the CPU (said explicitly: with a mode active, PyTorch's default device is looked up through
+    `torch.Tensor.device`, which the student's code could have reassigned)."""
     g = torch.Generator().manual_seed(seed + 1)
-    return torch.randn(BATCH, 1, 8, 8, generator=g), torch.randint(0, 3, (BATCH,), generator=g)
+    return (torch.randn(BATCH, 1, 8, 8, generator=g, device="cpu"),
+            torch.randint(0, 3, (BATCH,), generator=g, device="cpu"))
 
 
 def _device_context(device: str):
@@ -39,7 +49,7 @@ def _device_context(device: str):
 
 
 def _where(module: nn.Module) -> list[str]:
-    return sorted({t.device.type for t in [*module.parameters(), *module.buffers()]})
+    return sorted({pristine.device(t).type for t in [*pristine.parameters(module), *pristine.buffers(module)]})
 
 
 class RecordingLoss(nn.CrossEntropyLoss):
@@ -52,9 +62,9 @@ class RecordingLoss(nn.CrossEntropyLoss):
     def forward(self, outputs, targets):
         record = {"outputs": tensor_device(outputs), "targets": tensor_device(targets), "value": None}
         self.seen.append(record)
-        loss = super().forward(outputs, targets)
-        if loss.device.type != "meta":
-            record["value"] = float(loss.detach())
+        loss = pristine.cross_entropy(outputs, targets)  # nn.CrossEntropyLoss()'s, whatever F.cross_entropy is now
+        if pristine.device(loss).type != "meta":
+            record["value"] = pristine.number(pristine.detach(loss))
         return loss
 
 
@@ -91,25 +101,29 @@ def setup(module, device: str, seed: int) -> dict:
         }
 
 
-def train_step(module, device: str, seed: int) -> dict:
+def train_step(module, device: str, seed: int, clipping: list | None = None) -> dict:
     """train_step called twice, on two batches that arrive on the CPU, with a model already on `device`
     that holds no gradients yet: every step must use only its own batch's gradients, so each call must
-    clear what the one before left (before its backward, or after its step)."""
+    clear what the one before left (before its backward, or after its step). `clipping` (for the
+    reference): clip the gradients before each step as a student's run did."""
     target = torch.device(device)
     with _device_context(device) as gpu:
         model = _model(seed).to(target)
-        model.train()
-        optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+        pristine.set_training(model, True)
+        optimizer = SGD(list(pristine.parameters(model)), lr=0.1)
         # Gradients are compared only where they have values (not on the data-less stand-in GPU).
-        spy = OptimizerSpy(optimizer, model=model) if device != "meta" else None
+        spy = OptimizerSpy(optimizer, model=model, keep_grads=True) if device != "meta" else None
+        if clipping is not None:
+            replay_clipping(optimizer, clipping)
         loss_fn = RecordingLoss()
         calls = []
+        batches = [_batch(seed + number) for number in range(TRAIN_STEPS)]  # made before any mode is active
         with ModelWatch(model) as watch:
             for number in range(TRAIN_STEPS):
-                inputs, targets = _batch(seed + number)
+                inputs, targets = batches[number]
                 steps_before, losses_before = len(spy.steps) if spy else 0, len(loss_fn.seen)
                 counted = []
-                handle = optimizer.register_step_pre_hook(lambda opt, args, kwargs: counted.append(1) and None)
+                handle = pristine.register_step_pre_hook(optimizer, lambda opt, args, kwargs: counted.append(1) and None)
                 call = {"error": None, "returned": None}
                 with MoveSpy(inputs=inputs, targets=targets) as moves:
                     try:
@@ -119,7 +133,9 @@ def train_step(module, device: str, seed: int) -> dict:
                         call["error"] = describe_error(exc, module)
                 handle.remove()
                 call.update(moves=moves.moves, steps=len(counted), losses=loss_fn.seen[losses_before:],
-                            verdicts=spy.verdicts[steps_before:] if spy else [])
+                            verdicts=spy.verdicts[steps_before:] if spy else [],
+                            clipping=[s["clipping"] for s in spy.steps[steps_before:]] if spy else [],
+                            fresh=[s["fresh"] for s in spy.steps[steps_before:]] if spy else [])
                 calls.append(call)
                 if call["error"]:
                     break
@@ -128,7 +144,7 @@ def train_step(module, device: str, seed: int) -> dict:
             "calls": calls, "error": first["error"], "returned": first["returned"], "moves": first["moves"],
             "losses": first["losses"], "passes": watch.calls, "mismatches": watch.device_mismatches,
             "model_on": _where(model), "read_back": gpu.read_values if gpu is not None else None,
-            "params": [p.detach() for p in model.parameters()] if device != "meta" else [],
+            "params": [pristine.detach(p) for p in pristine.parameters(model)] if device != "meta" else [],
         }
 
 
@@ -138,7 +154,7 @@ def predict(module, device: str, seed: int) -> dict:
     inputs, _ = _batch(seed + 10)
     with _device_context(device) as gpu:
         model = _model(seed).to(target)
-        model.train()
+        pristine.set_training(model, True)
         error, value, returned = None, None, None
         with MoveSpy(inputs=inputs) as spy, ModelWatch(model) as watch:
             try:
@@ -147,8 +163,8 @@ def predict(module, device: str, seed: int) -> dict:
             except Exception as exc:  # noqa: BLE001
                 error = describe_error(exc, module)
         values = None
-        if isinstance(value, torch.Tensor) and value.device.type == "cpu" and device != "meta":
-            values = value.detach().clone()
+        if pristine.is_tensor(value) and pristine.device(value).type == "cpu" and device != "meta":
+            values = pristine.clone(pristine.detach(value))
         return {
             "error": error, "returned": returned, "values": values, "calls": watch.calls,
             "mismatches": watch.device_mismatches, "moves": spy.moves, "model_on": _where(model),

@@ -9,6 +9,7 @@ import torch
 from grader.checks import expect, fail
 from grader.checks.devices import on_devices
 from grader.checks.observe import said, said_error
+from grader.checks.spies import acting_layers, mode_of
 
 CUDA_ERRORS = ("NVIDIA driver", "CUDA", "cuda", "GPU")
 
@@ -179,12 +180,29 @@ def test_train_step(student, reference, device):
                 fail(f"At call {number}, `optimizer.step()` ran without a `loss.backward()` before it, so it had no "
                      "gradients of this batch to follow.",
                      what_to_try="`loss.backward()`, then `optimizer.step()`.")
-    expected = reference.run(probes.train_step, device=device, seed=4)["params"]
-    if len(calls) == probes.TRAIN_STEPS and all(v == "fresh" for call in calls for v in call["verdicts"]):
-        for got, want in zip(run["params"], expected):
+    expected = reference.run(probes.train_step, device=device, seed=4)
+    verdicts = [v for call in calls for v in call["verdicts"]]
+    if len(calls) == probes.TRAIN_STEPS and all(v in ("fresh", "scaled") for v in verdicts):
+        # A step that clipped its gradients ("scaled") is compared with a reference whose gradients are clipped
+        # exactly as the student's were, and on the gradients backward computed (which clipping leaves alone).
+        clipped = "scaled" in verdicts
+        if clipped:
+            expected = reference.run(probes.train_step, device=device, seed=4,
+                                     clipping=[c for call in calls for c in call["clipping"]])
+            fresh = [f for call in calls for f in call["fresh"]]
+            want_fresh = [f for call in expected["calls"] for f in call["fresh"]]
+            for number, (got_step, want_step) in enumerate(zip(fresh, want_fresh), start=1):
+                expect(all(got is None and want is None or got is not None and want is not None
+                           and torch.allclose(got, want, rtol=1e-4, atol=1e-6) for got, want in zip(got_step, want_step)),
+                       f"At call {number} of train_step, the gradients `loss.backward()` computed (before your code "
+                       "clipped them) differ from those of a correct step on the same batch.",
+                       what_to_try="Forward the batch you were given, `loss_fn(outputs, targets)`, `loss.backward()`, "
+                                   "`optimizer.step()`: once, with nothing else changing the gradients or the weights.")
+        how = ", with the gradients clipped as yours were" if clipped else ""
+        for got, want in zip(run["params"], expected["params"]):
             expect(torch.allclose(got, want, rtol=1e-4, atol=1e-6),
                    f"After {probes.TRAIN_STEPS} calls of your train_step the weights differ from those a correct step "
-                   "reaches on the same batches, although each step used only its own batch's gradients.",
+                   f"reaches on the same batches{how}, although each step used only its own batch's gradients.",
                    what_to_try="Forward the batch you were given, `loss_fn(outputs, targets)`, `loss.backward()`, "
                                "`optimizer.step()`: once, with nothing else changing the weights.")
 
@@ -225,11 +243,20 @@ def test_predict_values(student, reference, device):
         _fail_on_error(run["error"], "predict", device, owner="predict-on-cpu")
     calls = run["calls"]
     expect(calls, "predict never called the model.", what_to_try="`outputs = model(inputs.to(device))`.")
-    expect(not any(c["training"] for c in calls),
+    mixed = acting_layers(sorted({name for c in calls if mode_of(c) == "mixed" for name in c["layers_in_other_mode"]}))
+    if mixed and not any(c["training"] for c in calls):
+        fail(f"predict left the model saying it was in evaluation mode (`model.training` was False), but its "
+             f"layer{'s' if len(mixed) > 1 else ''} {', '.join(mixed[:4])} {'were' if len(mixed) > 1 else 'was'} "
+             "still in training mode, and each layer computes in its own mode: dropout still switched off random "
+             "units. Setting `model.training` by hand changes the flag of the model object alone; `model.eval()` "
+             "switches the model and every layer in it.",
+             what_to_try="Call `model.eval()` at the start of predict (do not set `model.training` yourself).")
+    expect(all(mode_of(c) == "eval" for c in calls),
            "The model was in training mode when predict ran it, so dropout switched off random units and the "
            "predictions change from one call to the next.",
            what_to_try="Call `model.eval()` at the start of predict.")
-    expect(not any(c["grad_enabled"] for c in calls),
+    # Grad mode as PyTorch holds it, and its effect: an output attached to a computation graph.
+    expect(not any(c["grad_enabled"] or c.get("output_graph") for c in calls),
            "predict ran the model with gradient tracking on: PyTorch recorded a computation graph that nothing "
            "will use (on a GPU, memory you need).",
            what_to_try="Run the model inside `with torch.no_grad():` (or `torch.inference_mode()`).")

@@ -6,11 +6,22 @@ scale factor when the scaled loss was used), what `.grad` held when the optimize
 with the fresh gradient, and the scaler's scale after the step. Step 2 gets a non-finite gradient
 injected: a scaler step skips the update and the scale drops.
 
-`device` is the device type: "cpu" (bfloat16 autocast) or "cuda" (float16, on a real GPU)."""
+`device` is the device type: "cpu" (bfloat16 autocast) or "cuda" (float16, on a real GPU).
+
+Everything the probe measures or compares itself (a gradient, the scale, whether weights changed) goes
+through `grader.checks.pristine`, PyTorch's own functions bound before the student's module is imported,
+so reassigning `torch.allclose`, `torch.isfinite`, `torch.Tensor.item`, `GradScaler.get_scale` or
+`Tensor.register_hook` changes nothing recorded."""
+
+from builtins import all, any, bool, enumerate, float, isinstance, len, list, range, sorted, str, vars, zip  # noqa: A004
 
 import torch
 from torch import nn
+from torch.amp import GradScaler
+from torch.nn import Linear, ReLU, Sequential
+from torch.optim import SGD
 
+from grader.checks import pristine
 from grader.checks.devices import AutocastSpy, api_name, autocast_enabled
 from grader.checks.observe import describe, describe_error
 from grader.checks.spies import ModelWatch, gradient_verdict
@@ -21,13 +32,13 @@ LOW_PRECISION = {"cpu": "torch.bfloat16", "cuda": "torch.float16"}
 
 def _model(seed: int, device: str) -> nn.Sequential:
     torch.manual_seed(seed)
-    return nn.Sequential(nn.Linear(16, 32), nn.ReLU(), nn.Linear(32, 3)).to(device)
+    return Sequential(Linear(16, 32), ReLU(), Linear(32, 3)).to(device)
 
 
 def _batches(seed: int, device: str) -> list[tuple[torch.Tensor, torch.Tensor]]:
     g = torch.Generator().manual_seed(seed + 1)
-    return [(torch.randn(8, 16, generator=g).to(device), torch.randint(0, 3, (8,), generator=g).to(device))
-            for _ in range(STEPS)]
+    return [(torch.randn(8, 16, generator=g, device="cpu").to(device),
+             torch.randint(0, 3, (8,), generator=g, device="cpu").to(device)) for _ in range(STEPS)]
 
 
 class RecordingLoss(nn.CrossEntropyLoss):
@@ -39,12 +50,12 @@ class RecordingLoss(nn.CrossEntropyLoss):
         self.seen: list[dict] = []
 
     def forward(self, outputs, targets):
-        loss = super().forward(outputs, targets)
-        record = {"value": float(loss.detach().float()), "autocast": autocast_enabled(self.device),
-                  "grad_in": None}
+        loss = pristine.cross_entropy(outputs, targets)  # nn.CrossEntropyLoss()'s, whatever F.cross_entropy is now
+        record = {"value": pristine.number(pristine.to_float(pristine.detach(loss))),
+                  "autocast": autocast_enabled(self.device), "grad_in": None}
         self.seen.append(record)
-        if loss.requires_grad:
-            loss.register_hook(lambda g: record.__setitem__("grad_in", float(g.float())))
+        if pristine.requires_grad(loss):
+            pristine.register_hook(loss, lambda g: record.__setitem__("grad_in", pristine.number(pristine.to_float(g))))
         return loss
 
 
@@ -56,13 +67,14 @@ def _verdict(grad: torch.Tensor | None, raw: torch.Tensor | None, scale: float) 
         return "no-backward"
     if grad is None:
         return "cleared"
-    if not torch.isfinite(grad).all():
+    vf = pristine.VF
+    if not pristine.item(vf.all(vf.isfinite(grad))):
         return "non-finite"
-    grad, raw = grad.float(), raw.float()
-    expected = raw / scale
-    if torch.allclose(grad, expected, rtol=1e-3, atol=1e-7):
+    grad, raw = pristine.to_float(grad), pristine.to_float(raw)
+    expected = vf.mul(raw, 1.0 / scale)
+    if pristine.allclose(grad, expected, rtol=1e-3, atol=1e-7):
         return "unscaled"
-    if scale != 1.0 and torch.allclose(grad, raw, rtol=1e-3, atol=1e-7):
+    if scale != 1.0 and pristine.allclose(grad, raw, rtol=1e-3, atol=1e-7):
         return "scaled"
     # Clipping (by norm or by value) after unscale_: the unscaled gradient, scaled down or capped.
     return {"fresh": "unscaled", "scaled": "clipped"}.get(gradient_verdict(grad, expected), "stale")
@@ -70,14 +82,14 @@ def _verdict(grad: torch.Tensor | None, raw: torch.Tensor | None, scale: float) 
 
 def amp_steps(module, device: str, seed: int) -> dict:
     model = _model(seed, device)
-    params = list(model.parameters())  # no gradients yet: each step must leave none for the next
-    optimizer = torch.optim.SGD(params, lr=0.05)
-    scaler = torch.amp.GradScaler(device, init_scale=INIT_SCALE)
+    params = list(pristine.parameters(model))  # no gradients yet: each step must leave none for the next
+    optimizer = SGD(params, lr=0.05)
+    scaler = GradScaler(device, init_scale=INIT_SCALE)
     loss_fn = RecordingLoss(device)
     watch = ModelWatch(model)
     # The precision the first layer computed in, noted on the forward pass it belongs to.
-    model[0].register_forward_hook(
-        lambda m, args, out: watch.calls[-1].__setitem__("computed_in", str(out.dtype)) if watch.calls else None)
+    pristine.register_forward_hook(vars(model)["_modules"]["0"], lambda m, args, out: watch.calls[-1].__setitem__(
+        "computed_in", str(pristine.dtype(out))) if watch.calls else None)
 
     latest: dict[int, torch.Tensor] = {}
     inject = [False]
@@ -85,14 +97,14 @@ def amp_steps(module, device: str, seed: int) -> dict:
     def remember(index: int):
         def hook(grad):
             if inject[0] and index == 0:
-                grad = grad.clone()
-                grad.view(-1)[0] = float("inf")
-            latest[index] = grad.detach().clone()
+                grad = pristine.clone(grad)
+                pristine.set_item(pristine.view(grad, -1), 0, float("inf"))
+            latest[index] = pristine.clone(pristine.detach(grad))
             return grad
         return hook
 
     for index, p in enumerate(params):
-        p.register_hook(remember(index))
+        pristine.register_hook(p, remember(index))
 
     steps: list[dict] = []
 
@@ -100,7 +112,7 @@ def amp_steps(module, device: str, seed: int) -> dict:
         # The factor backward actually ran with: what reached the loss (1.0 for an unscaled backward).
         applied = loss_fn.seen[-1]["grad_in"] if loss_fn.seen and loss_fn.seen[-1]["grad_in"] else 1.0
         scale = float(applied)
-        verdicts = [_verdict(p.grad, latest.get(i), scale) for i, p in enumerate(params)]
+        verdicts = [_verdict(pristine.grad(p), latest.get(i), scale) for i, p in enumerate(params)]
         steps[-1]["optimizer_calls"] += 1
         for bad in ("non-finite", "stale", "scaled", "cleared", "no-backward", "clipped", "unscaled"):
             if bad in verdicts:
@@ -108,14 +120,15 @@ def amp_steps(module, device: str, seed: int) -> dict:
                 break
         return None
 
-    optimizer.register_step_pre_hook(step_pre_hook)
+    pristine.register_step_pre_hook(optimizer, step_pre_hook)
     error = None
+    batches = _batches(seed, device)  # made before any mode is active
     with AutocastSpy() as spy, watch:
-        for number, (inputs, targets) in enumerate(_batches(seed, device)):
+        for number, (inputs, targets) in enumerate(batches):
             inject[0] = number == INF_STEP
             latest.clear()
-            before = [p.detach().clone() for p in params]
-            scale_before = float(scaler.get_scale())
+            before = [pristine.clone(pristine.detach(p)) for p in params]
+            scale_before = pristine.scale_of(scaler)
             steps.append({"optimizer_step": None, "optimizer_calls": 0, "scale_before": scale_before,
                           "injected": inject[0]})
             try:
@@ -125,13 +138,13 @@ def amp_steps(module, device: str, seed: int) -> dict:
                 steps[-1]["error"] = True
                 break
             steps[-1].update(
-                returned=describe(returned), scale_after=float(scaler.get_scale()),
-                weights_changed=any(not torch.equal(a, p.detach()) for a, p in zip(before, params)),
-                weights_finite=all(bool(torch.isfinite(p).all()) for p in params),
+                returned=describe(returned), scale_after=pristine.scale_of(scaler),
+                weights_changed=any(not pristine.equal(a, pristine.detach(p)) for a, p in zip(before, params)),
+                weights_finite=all(bool(pristine.item(pristine.VF.all(pristine.isfinite(p)))) for p in params),
             )
     return {
         "error": error, "steps": steps, "forwards": watch.calls, "losses": loss_fn.seen, "autocast_regions": spy.entered,
-        "param_dtypes_after": sorted({str(p.dtype) for p in params}), "low_precision": LOW_PRECISION[device],
+        "param_dtypes_after": sorted({str(pristine.dtype(p)) for p in params}), "low_precision": LOW_PRECISION[device],
     }
 
 
@@ -145,9 +158,10 @@ def make_scaler(module) -> dict:
             answers[device_type] = {"error": describe_error(exc, module)}
             continue
         facts = {"type": type(scaler).__name__, "api": api_name(scaler),
-                 "is_scaler": isinstance(scaler, torch.amp.GradScaler)}
-        if facts["is_scaler"]:
-            facts.update(device=str(getattr(scaler, "_device", "cuda")), enabled=bool(scaler.is_enabled()))
+                 "is_scaler": isinstance(scaler, GradScaler)}
+        if facts["is_scaler"]:  # the scaler's own state, not its (reassignable) methods
+            state = vars(scaler)
+            facts.update(device=str(state.get("_device", "cuda")), enabled=bool(state.get("_enabled", True)))
         answers[device_type] = facts
     return answers
 
