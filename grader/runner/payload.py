@@ -70,8 +70,12 @@ def encode(payload: dict[str, Any]) -> bytes:
         if isinstance(value, torch.Tensor):
             tensor = value.detach().cpu()
             tensor = tensor.to_dense() if tensor.layout != torch.strided else tensor
-            tensor = tensor.clone(memory_format=torch.contiguous_format)  # a storage of exactly its elements
-            data = bytes(tensor.untyped_storage()) if tensor.numel() else b""
+            # Its elements in order, as bytes (through uint8, which NumPy has for every dtype, bfloat16 too).
+            flat = tensor.contiguous().reshape(-1).view(torch.uint8)
+            try:
+                data = flat.numpy().tobytes()
+            except RuntimeError:  # no NumPy here: slower, byte by byte
+                data = bytes(flat.tolist())
             blob.append(data)
             offset += len(data)
             return {"T": [str(tensor.dtype).removeprefix("torch."), list(tensor.shape), offset - len(data), len(data)]}
