@@ -35,7 +35,6 @@ from grader.runner import launch
 from grader.spec import ExerciseSpec
 from grader.submissions import GradingOptions, find_submission, grade_exercise
 
-WARM_START_S = 180.0  # how long a warm grading process may take to import torch and the rest
 
 
 class BatchError(click.ClickException):
@@ -429,13 +428,14 @@ def gradebook(records: list[Record], exercises: list[str]) -> list[dict[str, Any
 
 def statistics(records: list[Record], top: int = 3) -> list[dict[str, Any]]:
     """Per exercise and check: how many were graded, the pass rate, and the most common reasons for
-    failing (the first line of the message, so the same mistake groups together)."""
+    failing (grouped by their facts: the message id, or the error catalogue's entry; each shown by the first
+    line of one of its messages)."""
     checks: dict[tuple[str, str], dict[str, Any]] = {}
     for record in latest(records).values():
         for check in record.result.checks:
             entry = checks.setdefault((record.result.exercise, check.id), {
                 "exercise": record.result.exercise, "check": check.id, "title": check.title,
-                "graded": 0, "passed": 0, "skipped": 0, "failures": Counter()})
+                "graded": 0, "passed": 0, "skipped": 0, "failures": Counter(), "examples": {}})
             if check.status == "skipped":
                 entry["skipped"] += 1
                 continue
@@ -443,12 +443,14 @@ def statistics(records: list[Record], top: int = 3) -> list[dict[str, Any]]:
             if check.status == "passed":
                 entry["passed"] += 1
             elif not record.result.message:  # a whole submission that could not run is counted once, per exercise
-                entry["failures"][_first_line(check.message) or check.status] += 1
+                key = failure_key(check)
+                entry["failures"][key] += 1
+                entry["examples"].setdefault(key, _first_line(check.message) or check.status)
     out = []
     for (_, _), entry in sorted(checks.items()):
-        failures = entry.pop("failures")
+        failures, examples = entry.pop("failures"), entry.pop("examples")
         entry["pass_rate"] = round(entry["passed"] / entry["graded"], 4) if entry["graded"] else None
-        entry["common_failures"] = [{"message": m, "count": c} for m, c in failures.most_common(top)]
+        entry["common_failures"] = [{"message": examples[k], "id": k, "count": c} for k, c in failures.most_common(top)]
         out.append(entry)
     return out
 
@@ -460,7 +462,8 @@ def error_statistics(records: list[Record], top: int = 5) -> dict[str, Any]:
     explained: Counter[str] = Counter()
     unexplained: Counter[str] = Counter()
     for record in latest(records).values():
-        raised = {c.exception.summary: c.exception.explained_by for c in record.result.checks if c.exception}
+        runs = [c.failure.run for c in record.result.checks if c.failure and c.failure.run and c.failure.run.summary]
+        raised = {run.summary: run.explained.id if run.explained else "" for run in runs}
         for text, entry in raised.items():
             if entry:
                 explained[entry] += 1
@@ -469,6 +472,18 @@ def error_statistics(records: list[Record], top: int = 5) -> dict[str, Any]:
     return {"explained": [{"entry": e, "count": c} for e, c in explained.most_common(top)],
             "unexplained": [{"error": e, "count": c} for e, c in unexplained.most_common(top)],
             "unexplained_total": sum(unexplained.values())}
+
+
+def failure_key(check: Any) -> str:
+    """What a failure is, for counting alike ones together: its message id, or for a run of the student's
+    code that did not finish, the error catalogue's entry (else what was raised, else how it ended)."""
+    failure = check.failure
+    if failure is None:
+        return check.status
+    if failure.run is not None:
+        run = failure.run
+        return run.explained.id if run.explained else run.summary or str(failure.kind)
+    return failure.said.id if failure.said else str(failure.kind)
 
 
 def _first_line(message: str) -> str:

@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from grader.glossary import Glossary, load_glossary
-from grader.spec import STUDENT_COPY_FILE, ExerciseSpec, load_exercise, packages_of
+from grader.spec import STUDENT_COPY_FILE, ExerciseSpec, in_language, load_exercise, load_words, packages_of
 from grader.yamlfile import SpecError
 
 FOLDER_PATTERN = re.compile(r"^(\d{2})-([a-z0-9]+(?:-[a-z0-9]+)*)$")
@@ -29,7 +29,9 @@ class UnknownExercise(click.UsageError):
 @dataclass
 class Course:
     root: Path
+    language: str = "en"  # the language its exercises' texts are shown in (grader.languages)
     _specs: dict[Path, ExerciseSpec] = field(default_factory=dict, repr=False)
+    _translated: dict[Path, ExerciseSpec] = field(default_factory=dict, repr=False)
 
     @property
     def exercises_folder(self) -> Path:
@@ -60,11 +62,18 @@ class Course:
         return sorted(f for f in folders if (f / "exercise.yaml").is_file())
 
     def load(self, folder: Path) -> ExerciseSpec:
-        """The validated definition in `folder`; SpecError lists every problem (glossary ones too)."""
+        """The validated definition in `folder`, its texts in the course's language; SpecError lists every
+        problem (glossary ones and those of the translation too)."""
         if folder not in self._specs:
             concepts = set(self.glossary.terms)  # a broken glossary raises its own problems first
             self._specs[folder] = load_exercise(folder, self.solutions_folder, concepts, self.root, self.student_copy)
-        return self._specs[folder]
+        if self.language == "en":
+            return self._specs[folder]
+        if folder not in self._translated:
+            spec = self._specs[folder]
+            self._translated[folder] = in_language(spec, load_words(spec, self.language, self.root, self.student_copy),
+                                                       self.language)
+        return self._translated[folder]
 
     def load_all(self) -> list[ExerciseSpec]:
         """Every exercise, collecting the problems of all files before raising."""

@@ -31,7 +31,31 @@ class DefinitionError(click.ClickException):
 
 
 def _course(ctx: click.Context) -> Course:
-    return ctx.ensure_object(dict).setdefault("course", find_course(explicit=ctx.obj.get("course_dir")))
+    obj = ctx.ensure_object(dict)
+    if "course" not in obj:
+        obj["course"] = find_course(explicit=obj.get("course_dir"))
+        obj["course"].language = _language(ctx)
+    return obj["course"]
+
+
+def _language(ctx: click.Context) -> str:
+    from grader.languages import choose
+
+    return ctx.ensure_object(dict).get("language") or choose()
+
+
+def _set_language(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        ctx.ensure_object(dict)["language"] = value
+
+
+def language_option(command):  # noqa: ANN001, ANN201 - a Click command
+    """`--lang`: the language of what the command says (default: $TORCHGRADE_LANG, then the locale, then English)."""
+    from grader.languages import LANGUAGES
+
+    return click.option("--lang", type=click.Choice(list(LANGUAGES)), callback=_set_language, expose_value=False,
+                        is_eager=True, help="The language of the feedback: en or zh (default: $TORCHGRADE_LANG, then "
+                                            "your locale, then English).")(command)
 
 
 def _spec(ctx: click.Context, ref: str):  # noqa: ANN202 - an ExerciseSpec
@@ -65,6 +89,7 @@ def main(ctx: click.Context, course_dir: str | None) -> None:
 
 
 @main.command("list")
+@language_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.pass_context
 def list_exercises(ctx: click.Context, fmt: str) -> None:
@@ -86,7 +111,7 @@ def list_exercises(ctx: click.Context, fmt: str) -> None:
     else:
         from grader.render import render_exercise_list, use_color
 
-        click.echo(render_exercise_list(rows, use_color(sys.stdout.isatty())), nl=False)
+        click.echo(render_exercise_list(rows, use_color(sys.stdout.isatty()), _language(ctx)), nl=False)
 
 
 PLATFORM_FORMATS = ("classroom", "gradescope")
@@ -150,10 +175,11 @@ def _grading_course(ctx: click.Context, checks_from: Path | None) -> Course:
     if not (checks_from / "exercises").is_dir():
         raise click.UsageError(f"--checks-from {checks_from}: no exercises/ folder in it. Pass the grading copy "
                                "written by `grade export classroom --checks-out DIR`.")
-    return Course(checks_from.resolve())
+    return Course(checks_from.resolve(), language=_language(ctx))
 
 
 @main.command("exercise")
+@language_option
 @click.argument("ref", metavar="N")
 @click.option("--submission", type=click.Path(exists=True, path_type=Path),
               help="Your file, or a folder holding your file(s). Default: your copy in exercises/NN-slug/.")
@@ -182,6 +208,7 @@ def exercise(ctx: click.Context, ref: str, submission: Path | None, fmt: str, ou
 
 
 @main.command("all")
+@language_option
 @click.argument("refs", nargs=-1, metavar="[N]...")
 @click.option("--submissions", type=click.Path(exists=True, file_okay=False, path_type=Path), metavar="DIR",
               help="A handed-in folder: a copy of the course repository, NN-slug/ folders, or the files side by "
@@ -214,6 +241,7 @@ def grade_all(ctx: click.Context, refs: tuple[str, ...], submissions: Path | Non
 
 
 @main.command("batch")
+@language_option
 @click.argument("folder", metavar="DIR", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.argument("refs", nargs=-1, metavar="[N]...")
 @click.option("--workers", type=click.IntRange(min=1), help="Submissions graded at once (default: the number of cores).")
@@ -358,18 +386,20 @@ def _publish_to_github(result, glossary) -> None:  # noqa: ANN001
     plain feedback in the step's log."""
     import os
 
-    from grader.render import GLOSSARY_LINK_ENV, classroom, render_result, results_of
+    from grader.render import GLOSSARY_LINK_ENV, classroom, language_of, render_result, results_of
 
     link = classroom.summary_links()
     if link and GLOSSARY_LINK_ENV not in os.environ:
         os.environ[GLOSSARY_LINK_ENV] = link
     payload = classroom.report(results_of(result), glossary)
-    for command in classroom.publish(payload, render_result(result, "markdown", glossary)):
+    for command in classroom.publish(payload, render_result(result, "markdown", glossary),
+                                     language=language_of(result)):
         click.echo(command)
     click.echo(render_result(result, "text", glossary), nl=False)
 
 
 @main.command("quiz")
+@language_option
 @click.argument("ref", metavar="N")
 @click.option("--student", metavar="NAME", help="Whose numbers (default: $GITHUB_ACTOR, $TORCHGRADE_STUDENT, "
                                                 "or your login).")
@@ -416,6 +446,7 @@ def quiz(ctx: click.Context, ref: str, student: str | None, show: bool, starter:
 
 
 @main.command("show")
+@language_option
 @click.argument("ref", metavar="N")
 @click.pass_context
 def show(ctx: click.Context, ref: str) -> None:
@@ -426,6 +457,7 @@ def show(ctx: click.Context, ref: str) -> None:
 
 
 @main.command("hint")
+@language_option
 @click.argument("ref", metavar="N")
 @click.pass_context
 def hint(ctx: click.Context, ref: str) -> None:
@@ -448,6 +480,7 @@ def hint(ctx: click.Context, ref: str) -> None:
 
 
 @main.command("glossary")
+@language_option
 @click.argument("term", required=False)
 @click.option("--markdown", is_flag=True, help="Print the whole glossary as one Markdown page.")
 @click.pass_context
@@ -461,17 +494,18 @@ def glossary(ctx: click.Context, term: str | None, markdown: bool) -> None:
         raise DefinitionError(exc) from None
     color = use_color(sys.stdout.isatty())
     if markdown:
-        click.echo(render_glossary_page(terms), nl=False)
+        click.echo(render_glossary_page(terms, _language(ctx)), nl=False)
     elif term is None:
         width = max(len(t.id) for t in terms.terms.values())
         for t in terms.terms.values():
-            click.echo(f"{click.style(t.id.ljust(width), fg='cyan') if color else t.id.ljust(width)}  {t.summary}")
+            summary = t.said_in(_language(ctx)).summary
+            click.echo(f"{click.style(t.id.ljust(width), fg='cyan') if color else t.id.ljust(width)}  {summary}")
     else:
         found = terms.find(term)
         if found is None:
             close = ", ".join(t.id for t in terms.suggestions(term)) or "none"
             raise click.UsageError(f"no glossary term '{term}'. Close matches: {close}. `grade glossary` lists all.")
-        click.echo(render_term(found, terms, color), nl=False)
+        click.echo(render_term(found, terms, color, _language(ctx)), nl=False)
 
 
 @main.command("schema")

@@ -4,6 +4,7 @@ rendered to `glossary/README.md`, whose anchors every piece of feedback links in
 from __future__ import annotations
 
 import difflib
+from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError
@@ -12,6 +13,19 @@ from grader.spec import ID_PATTERN
 from grader.yamlfile import Problem, SpecError, YamlDoc, load_yaml
 
 GLOSSARY_PAGE = "README.md"
+
+
+class TermWords(BaseModel):
+    """A term's words in another language than English: its name there (the English name is kept beside
+    it, since PyTorch's names stay English), the other names students meet (a course's own words), and
+    its summary and definition."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    term: str = Field(min_length=1)
+    aliases: list[str] = Field(default_factory=list)
+    summary: str = Field(min_length=1)
+    definition: str = Field(min_length=1)
 
 
 class Term(BaseModel):
@@ -24,10 +38,37 @@ class Term(BaseModel):
     definition: str = Field(min_length=1)
     related: list[str] = Field(default_factory=list)
     docs: HttpUrl | None = None
+    zh: TermWords | None = Field(None, description="the term in Chinese")
 
     @property
     def anchor(self) -> str:
         return self.id
+
+    def said_in(self, language: str) -> SaidTerm:
+        """The term's words in `language` (English where it has none, counted), its English name beside."""
+        from grader.languages import DEFAULT, untranslated
+
+        words = getattr(self, language, None) if language != DEFAULT else None
+        if words is None:
+            untranslated(language)
+            return SaidTerm(self.id, self.term, "", self.aliases, self.summary, self.definition, self.related,
+                            str(self.docs or ""))
+        return SaidTerm(self.id, words.term, self.term, words.aliases + self.aliases, words.summary, words.definition,
+                        self.related, str(self.docs or ""))
+
+
+@dataclass(frozen=True)
+class SaidTerm:
+    """A term as a view shows it in one language: `english` is its English name when `term` is another's."""
+
+    id: str
+    term: str
+    english: str
+    aliases: list[str]
+    summary: str
+    definition: str
+    related: list[str]
+    docs: str
 
 
 class Glossary:
@@ -47,17 +88,26 @@ class Glossary:
         """A term by id, name or alias, ignoring case, spaces and hyphens."""
         wanted = _fold(text)
         for term in self.terms.values():
-            if wanted in {_fold(term.id), _fold(term.term), *(_fold(a) for a in term.aliases)}:
+            if wanted in {_fold(name) for name in _names(term)}:
                 return term
         return None
 
     def suggestions(self, text: str, limit: int = 5) -> list[Term]:
         """Terms whose names contain `text`, then the closest spellings (for a typo like 'gradiant')."""
         wanted = _fold(text)
-        names = {_fold(n): t for t in self.terms.values() for n in (t.id, t.term, *t.aliases)}
+        names = {_fold(n): t for t in self.terms.values() for n in _names(t)}
         found = [t for name, t in names.items() if wanted and wanted in name]
         found += [names[n] for n in difflib.get_close_matches(wanted, list(names), n=limit, cutoff=0.75)]
         return list({t.id: t for t in found}.values())[:limit]
+
+
+def _names(term: Term) -> list[str]:
+    """Every name a term is found by, in every language."""
+    from grader.languages import DEFAULT, LANGUAGES
+
+    translated = [getattr(term, language, None) for language in LANGUAGES if language != DEFAULT]
+    other = [name for words in translated if words is not None for name in (words.term, *words.aliases)]
+    return [term.id, term.term, *term.aliases, *other]
 
 
 def _fold(text: str) -> str:

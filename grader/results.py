@@ -3,9 +3,11 @@ output format (text, Markdown, JSON) is a view of it."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from grader.failures import FailureKind
 
 CheckStatus = Literal["passed", "failed", "error", "skipped"]
 ResultStatus = Literal["passed", "failed", "error"]
@@ -22,8 +24,21 @@ def _unicode(text: str) -> str:
     return text
 
 
+def _unicode_all(value: Any) -> Any:
+    """`_unicode` for every string inside plain data (keys too)."""
+    if isinstance(value, str):
+        return _unicode(value)
+    if isinstance(value, dict):
+        return {_unicode(str(k)): _unicode_all(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unicode_all(v) for v in value]
+    return value
+
+
 # A text the student's run may have written (a message, a file name, an exception's type).
 Text = Annotated[str, AfterValidator(_unicode)]
+# Plain data that may hold such texts (an error record, a message's parameters).
+Facts = Annotated[dict[str, Any], AfterValidator(_unicode_all)]
 
 
 class DeviceRun(BaseModel):
@@ -36,15 +51,53 @@ class DeviceRun(BaseModel):
     status: CheckStatus
 
 
-class RaisedError(BaseModel):
-    """What the student's code raised in a check, for statistics: which errors students hit, and which
-    of them the catalogue of PyTorch errors (`grader.explain`) could not explain yet."""
+class Said(BaseModel):
+    """Words as facts: the id of a message in a catalogue (the exercise's `checks/messages.yaml`, the shared
+    `grader/checks/messages.yaml`, the grader's `grader/render/messages.yaml`) and the parameters its
+    template is filled with. A parameter may itself be words (`{"$said": id, "params": {...}}`)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    type: Text = Field(description="the exception's class name, e.g. RuntimeError")
-    summary: Text = Field(description="type and first line of the message, numbers and quoted names replaced")
-    explained_by: str = Field("", description="the catalogue entry that explained it; empty when none did")
+    id: str
+    params: Facts = Field(default_factory=dict)
+
+
+class Explained(BaseModel):
+    """The catalogue entry of PyTorch errors (`grader.explain`) that recognised what was raised, and the
+    facts it pulled out of the message (the two shapes, the devices...)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    facts: Facts = Field(default_factory=dict)
+
+
+class Run(BaseModel):
+    """A run of code in a worker that did not finish, as the worker and its zygote described it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: str = Field(description="how the run ended (grader.failures.ProbeStatus)")
+    error: Facts = Field(default_factory=dict, description="the error record, validated by "
+                                  "grader.runner.payload: kind, type, message, file, line, code, function...")
+    output: Text = Field("", description="the end of what the code printed")
+    explained: Explained | None = None
+    summary: Text = Field("", description="what was raised in one line, numbers and quoted names replaced, for "
+                                          "statistics; empty when nothing was raised")
+
+
+class Failure(BaseModel):
+    """Why a check did not pass, as facts: the views put it into words, in the student's language."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: FailureKind
+    said: Said | None = Field(None, description="a check's verdict, or the grader's own words")
+    what_to_try: Said | None = Field(None, description="a tip of this verdict's own, in place of the check's")
+    run: Run | None = Field(None, description="a run of the student's (or, for reference-failed, the reference's) "
+                                              "code that did not finish")
+    during_import: bool = Field(False, description="the run was the import of the student's file")
+    device: str = Field("", description="the device the failing case ran on, when the check ran on several")
 
 
 class CheckResult(BaseModel):
@@ -55,7 +108,9 @@ class CheckResult(BaseModel):
     status: CheckStatus
     points: float
     max_points: float
-    message: Text = Field("", description="what happened, for the student; empty when passed")
+    message: Text = Field("", description="what happened, for the student, in the result's language (a view of "
+                                          "`failure`); empty when passed")
+    failure: Failure | None = Field(None, description="why the check did not pass, as facts")
     concepts: list[str] = Field(default_factory=list, description="glossary ids")
     why_it_matters: Text = ""
     what_to_try: Text = ""
@@ -67,7 +122,6 @@ class CheckResult(BaseModel):
     file: Text = Field("", description="the student's file where the problem showed (their line that raised); "
                                       "empty when the check cannot point at a line")
     line: int = Field(0, description="the line in `file`; 0 when not known")
-    exception: RaisedError | None = Field(None, description="what the student's code raised, when it raised")
     because_of: str = Field("", description="the id of another failed check whose problem kept this one from "
                                             "judging its own habit; empty when this check's failure is its own")
 
@@ -85,19 +139,25 @@ class ExerciseResult(BaseModel):
     status: ResultStatus
     duration: float
     message: Text = Field("", description="why the whole submission could not be graded, if so")
+    failure: Failure | None = Field(None, description="why the whole submission could not be graded, as facts")
     checks: list[CheckResult]
+    limits: dict[str, Any] = Field(default_factory=dict, description="what the student's code could use: "
+                                   "time_s, memory_mb, processes and the packages beyond torch")
+    language: str = Field("", description="the language of the words in this result (`message`, `title`...); "
+                                          "empty while only the facts are there")
     isolation: dict[str, str] = Field(default_factory=dict, description="what protected the machine from the "
                                       "student's code: processes, network, leftovers (see docs/security.md)")
 
     @classmethod
     def from_checks(cls, *, exercise: str, exercise_id: int, title: str, checks: list[CheckResult],
                     duration: float, message: str = "", kind: Literal["code", "quiz"] = "code",
-                    isolation: dict[str, str] | None = None) -> ExerciseResult:
+                    isolation: dict[str, str] | None = None, failure: Failure | None = None,
+                    limits: dict[str, Any] | None = None) -> ExerciseResult:
         """Totals and overall status derived from the checks: never 'passed' if nothing ran. A skipped check
         (one that needs a GPU this machine lacks) earns nothing and is left out of max_score, so a student
         without a GPU can still reach full marks on what could be checked."""
         ran = [c for c in checks if c.status != "skipped"]
-        if message or any(c.status == "error" for c in checks):
+        if message or failure or any(c.status == "error" for c in checks):
             status: ResultStatus = "error"
         elif ran and all(c.status == "passed" for c in ran):
             status = "passed"
@@ -114,8 +174,10 @@ class ExerciseResult(BaseModel):
             status=status,
             duration=round(duration, 3),
             message=message,
+            failure=failure,
             checks=checks,
             isolation=isolation or {},
+            limits=limits or {},
         )
 
     def check(self, check_id: str) -> CheckResult:

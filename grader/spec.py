@@ -114,6 +114,7 @@ class ExerciseSpec(_Strict):
     # Set by the loader, not read from YAML.
     folder: SkipJsonSchema[Path] = Field(Path("."), exclude=True)
     solution_folder: SkipJsonSchema[Path] = Field(Path("."), exclude=True)
+    language: SkipJsonSchema[str] = Field("en", exclude=True, description="the language of its texts")
 
     @model_validator(mode="after")
     def _kind_fits(self) -> ExerciseSpec:
@@ -181,6 +182,16 @@ def load_exercise(folder: Path, solutions_root: Path, concepts: set[str], displa
     if problems:
         raise SpecError(problems)
     spec = spec.model_copy(update={"folder": folder, "solution_folder": solution_folder})
+    from grader.languages import LANGUAGES, DEFAULT
+
+    for language in LANGUAGES:  # a broken translation is found when the English is loaded, not by its readers
+        if language != DEFAULT:
+            try:
+                load_words(spec, language, display_root, student_copy)
+            except SpecError as exc:
+                problems += exc.problems
+    if problems:
+        raise SpecError(problems)
     return spec
 
 
@@ -284,6 +295,7 @@ def _test_problems(doc: YamlDoc, folder: Path, checks: list, display_root: Path)
             name = "test_" + check["id"].replace("-", "_")
             if name not in tests:
                 problems.append(doc.problem(("checks", index, "id"), f"check '{check['id']}' has no test: expected a function {name}() in checks/test_*.py"))
+    problems += _message_problems(folder / "checks", display_root)
     declared = {"test_" + c["id"].replace("-", "_") for c in checks if isinstance(c, dict) and isinstance(c.get("id"), str)}
     for name, (file, line) in sorted(tests.items()):
         if name not in declared:
@@ -327,6 +339,42 @@ def _quiz_problems(doc: YamlDoc, solution_folder: Path, concepts: set[str], disp
     return problems
 
 
+# The calls of grader.checks that name a message, and which positional argument is its id.
+MESSAGE_CALLS = {"fail": 0, "said": 0, "expect": 1}
+
+
+def _message_problems(checks_folder: Path, display_root: Path) -> list[Problem]:
+    """Every message id the checks name literally (`fail("id")`, `expect(ok, "id")`, `said("id")`,
+    `what_to_try="id"`) has a message in the exercise's catalogue (or the shared ones), found by parsing;
+    ids made at run time are proved by `grade validate`, which says every failure of every run."""
+    from grader.render.words import MESSAGES_FILE, MessageError, Messages
+
+    catalogue = checks_folder / MESSAGES_FILE
+    try:
+        known = Messages(checks_folder).entries
+    except MessageError as exc:
+        return [Problem(_display(catalogue, display_root), 1, 1, str(exc).split(": ", 1)[-1])]
+    problems = []
+    for path in sorted(checks_folder.glob("test_*.py")):
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        except SyntaxError:
+            continue  # said by _find_tests
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
+            named = []
+            if name in MESSAGE_CALLS and len(node.args) > MESSAGE_CALLS[name]:
+                named.append(node.args[MESSAGE_CALLS[name]])
+            named += [k.value for k in node.keywords if k.arg == "what_to_try"]
+            for arg in named:
+                if isinstance(arg, ast.Constant) and isinstance(arg.value, str) and arg.value not in known:
+                    problems.append(Problem(_display(path, display_root), arg.lineno, arg.col_offset + 1,
+                                            f"no message '{arg.value}' in {_display(catalogue, display_root)}"))
+    return problems
+
+
 def _find_tests(checks_folder: Path, display_root: Path) -> tuple[dict[str, tuple[str, int]], list[Problem]]:
     """Names of the top-level test functions in checks/test_*.py, found by parsing (nothing runs)."""
     tests: dict[str, tuple[str, int]] = {}
@@ -350,3 +398,103 @@ def json_schema() -> dict:
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "torchgrade exercise.yaml"
     return schema
+
+
+# ----------------------------------------------------------------------------- an exercise in another language
+class CheckWords(_Strict):
+    title: str | None = None
+    why_it_matters: str | None = None
+    what_to_try: str | None = None
+
+
+class OptionWords(_Strict):
+    text: str | None = None
+    explanation: str | None = None
+
+
+class QuestionWords(_Strict):
+    title: str | None = None
+    prompt: str | None = None
+    code: str | None = Field(None, description="only where the snippet holds words (comments, printed text)")
+    explanation: str | None = None
+    options: list[OptionWords] = Field(default_factory=list, description="in the order of the English options")
+
+
+class ExerciseWords(_Strict):
+    """`exercise.zh.yaml`: an exercise's words in another language, beside the English `exercise.yaml`.
+    Every key is optional: what is left out is shown in English (and counted as untranslated)."""
+
+    title: str | None = None
+    summary: str | None = None
+    instructions: str | None = None
+    hints: list[str] = Field(default_factory=list, description="in the order of the English hints")
+    checks: dict[str, CheckWords] = Field(default_factory=dict, description="by check id")
+    questions: dict[str, QuestionWords] = Field(default_factory=dict, description="by question id")
+
+
+def load_words(spec: ExerciseSpec, language: str, display_root: Path, student_copy: bool = False) -> ExerciseWords | None:
+    """An exercise's words in `language`, if it has them; SpecError for a broken file or an id that is no
+    check or question of the exercise (each with its file and line; in a student copy, the words of the
+    checks and questions withheld from it are left unused)."""
+    from grader.languages import beside
+
+    path = beside(spec.folder / "exercise.yaml", language)
+    if not path.is_file():
+        return None
+    doc = load_yaml(path, _display(path, display_root))
+    problems = list(doc.problems)
+    try:
+        words = ExerciseWords.model_validate(doc.data if doc.data is not None else {})
+    except ValidationError as exc:
+        raise SpecError(problems + _validation_problems(doc, exc)) from None
+    for section, known in (("checks", {c.id for c in spec.checks}), ("questions", {q.id for q in spec.questions})):
+        for key in [] if student_copy else getattr(words, section):
+            if key not in known:
+                problems.append(doc.problem((section, key), f"'{key}' is not one of this exercise's {section}", key=True))
+    if len(words.hints) > len(spec.hints):
+        problems.append(doc.problem(("hints",), f"{len(words.hints)} hints, but exercise.yaml has {len(spec.hints)}"))
+    for qid, question in words.questions.items():
+        english = next((q for q in spec.questions if q.id == qid), None)
+        if english is not None and len(question.options) > len(english.options):
+            problems.append(doc.problem(("questions", qid, "options"), f"more options than the English question has"))
+    if problems:
+        raise SpecError(problems)
+    return words
+
+
+def in_language(spec: ExerciseSpec, words: ExerciseWords | None, language: str) -> ExerciseSpec:
+    """`spec` with its texts in the language of `words`; each text without a translation stays English and
+    is counted (`grader.languages.untranslated`)."""
+    from grader.languages import untranslated
+
+    missing = 0
+
+    def pick(translated: str | None, english: str) -> str:
+        nonlocal missing
+        missing += translated is None
+        return english if translated is None else translated
+
+    words = words or ExerciseWords()
+    checks = []
+    for check in spec.checks:
+        given = words.checks.get(check.id, CheckWords())
+        checks.append(check.model_copy(update={key: pick(getattr(given, key), getattr(check, key))
+                                               for key in ("title", "why_it_matters", "what_to_try")}))
+    questions = []
+    for question in spec.questions:
+        given = words.questions.get(question.id, QuestionWords())
+        options = [option.model_copy(update={
+            "text": pick(given.options[i].text if i < len(given.options) else None, option.text),
+            "explanation": pick(given.options[i].explanation if i < len(given.options) else None, option.explanation)
+            if option.explanation else ""}) for i, option in enumerate(question.options)]
+        update = {key: pick(getattr(given, key), getattr(question, key)) for key in ("title", "prompt", "explanation")}
+        if given.code is not None:
+            update["code"] = given.code
+        questions.append(question.model_copy(update={**update, "options": options}))
+    hints = [pick(words.hints[i] if i < len(words.hints) else None, hint) for i, hint in enumerate(spec.hints)]
+    translated = spec.model_copy(update={
+        "title": pick(words.title, spec.title), "summary": pick(words.summary, spec.summary),
+        "instructions": pick(words.instructions, spec.instructions), "hints": hints, "checks": checks,
+        "questions": questions, "language": language})
+    untranslated(language, missing)
+    return translated

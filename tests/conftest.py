@@ -14,6 +14,9 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+# The tests read English words unless they ask for another language (--lang): a Chinese locale on the
+# machine running them must not change what `grade` says.
+os.environ["TORCHGRADE_LANG"] = "en"
 
 
 @dataclass
@@ -51,6 +54,15 @@ def grade(session_env: dict[str, str]):
         return Ran(proc.returncode, proc.stdout, proc.stderr)
 
     return run
+
+
+def run_in_words(outcome, check_title: str | None, limits: dict) -> str:
+    """A run of code that did not finish, as the student reads it: recorded as facts the way the judge does
+    (`grader.runner.sides.run_failure`), put into words the way the views do (`grader.render.words`)."""
+    from grader.render.words import run_words
+    from grader.runner.sides import run_failure
+
+    return run_words(run_failure(outcome).run, check_title, limits)
 
 
 def has_gpu() -> bool:

@@ -17,7 +17,8 @@ import pytest
 
 from grader import batch as b
 from grader.render import render_batch_summary
-from grader.results import CheckResult, ExerciseResult, RaisedError
+from grader.failures import FailureKind
+from grader.results import CheckResult, ExerciseResult, Explained, Failure, Run, Said
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTION = ROOT / "solutions/03-training-loop/train.py"
@@ -25,8 +26,15 @@ MUTANT = ROOT / "solutions/03-training-loop/mutants/no_zero_grad.py"
 
 
 def _result(exercise: str, statuses: list[str], message: str = "", messages: list[str] | None = None) -> ExerciseResult:
+    """A result with its words: a failed check with a message says it under the id `zero-grad` when the
+    message is about zero_grad (however worded), else under its first line."""
+    def failure(text: str) -> Failure | None:
+        if not text:
+            return None
+        return Failure(kind=FailureKind.VERDICT, said=Said(id="zero-grad" if "zero_grad" in text else text.splitlines()[0]))
+
     checks = [CheckResult(id=f"c{i}", title=f"check {i}", status=s, points=1.0 if s == "passed" else 0.0, max_points=1.0,
-                          message=(messages or [""] * len(statuses))[i])
+                          message=(messages or [""] * len(statuses))[i], failure=failure((messages or [""] * len(statuses))[i]))
               for i, s in enumerate(statuses)]
     return ExerciseResult.from_checks(exercise=exercise, exercise_id=int(exercise[:2]), title=exercise, checks=checks,
                                       duration=0.1, message=message)
@@ -72,7 +80,7 @@ def test_gradebook_and_statistics(tmp_path):
         b.Record("bob", _result("03-training-loop", ["passed", "failed"], messages=["", "Forgot zero_grad.\nmore"])),
         b.Record("carol", _result("03-training-loop", ["error", "error"], message="train.py has a syntax error",
                                   messages=["train.py has a syntax error"] * 2)),
-        b.Record("dave", _result("03-training-loop", ["passed", "failed"], messages=["", "Forgot zero_grad."])),
+        b.Record("dave", _result("03-training-loop", ["passed", "failed"], messages=["", "Never called zero_grad."])),
         b.Record("alice", _result("06-tensors", ["passed"])),
         b.Record("bob", _result("03-training-loop", ["passed", "failed"], messages=["", "Forgot zero_grad."])),  # a regrade
     ]
@@ -82,8 +90,9 @@ def test_gradebook_and_statistics(tmp_path):
     assert rows[1] == {"student": "bob", "03-training-loop": "1", "06-tensors": "", "total": "1", "max": "2"}
     stats = {s["check"]: s for s in b.statistics(records) if s["exercise"] == "03-training-loop"}
     assert stats["c0"]["pass_rate"] == 0.75 and stats["c1"]["pass_rate"] == 0.25
-    # The syntax error is counted against the exercise, not repeated as every check's reason.
-    assert stats["c1"]["common_failures"] == [{"message": "Forgot zero_grad.", "count": 2}]
+    # The syntax error is counted against the exercise, not repeated as every check's reason; the same
+    # message id counts as one reason, whatever its words (shown by the first seen).
+    assert stats["c1"]["common_failures"] == [{"message": "Forgot zero_grad.", "id": "zero-grad", "count": 2}]
     b.write_gradebook(tmp_path / "grades.json", records, ["03-training-loop", "06-tensors"])
     data = json.loads((tmp_path / "grades.json").read_text())
     assert [r["student"] for r in data["students"]] == ["alice", "bob", "carol", "dave"]
@@ -96,7 +105,9 @@ def test_errors_students_hit_are_counted_and_the_unexplained_ones_listed(tmp_pat
     def raised(summary_text: str, entry: str = "") -> ExerciseResult:
         result = _result("02-forward", ["failed", "failed"])
         for check in result.checks:  # the same error in both checks counts once for the student
-            check.exception = RaisedError(type=summary_text.split(":")[0], summary=summary_text, explained_by=entry)
+            check.failure = Failure(kind=FailureKind.EXCEPTION, run=Run(
+                status="error", error={"type": summary_text.split(":")[0]}, summary=summary_text,
+                explained=Explained(id=entry) if entry else None))
         return result
 
     shapes = "RuntimeError: mat1 and mat2 shapes cannot be multiplied (NxN and NxN)"

@@ -97,8 +97,9 @@ def test_json_is_the_only_thing_on_stdout(grade):
     ran = grade("exercise", "3", "--format", "json")
     result = json.loads(ran.stdout)
     assert set(result) == {"exercise", "exercise_id", "kind", "title", "score", "max_score", "passed", "status", "duration",
-                           "message", "checks", "isolation"}
-    assert {"id", "title", "status", "points", "max_points", "message", "concepts"} <= set(result["checks"][0])
+                           "message", "failure", "checks", "limits", "language", "isolation"}
+    assert {"id", "title", "status", "points", "max_points", "message", "failure", "concepts"} <= set(result["checks"][0])
+    assert result["language"] == "en" and result["checks"][0]["failure"]["kind"] == "verdict"
 
 
 def test_hints_come_one_more_at_a_time(grade, tmp_path):

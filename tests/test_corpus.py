@@ -106,6 +106,8 @@ def _judge(spec, submission: Submission, result: dict) -> list[str]:
     problems = []
     for check in result["checks"]:
         status, cid = check["status"], check["id"]
+        if "message could not be shown" in check["message"]:  # grader.render.words: an id or a value missing
+            problems.append(f"{cid}: {check['message'][:300]}")
         if status == "skipped" and (cid not in gpu_only or has_gpu()):
             problems.append(f"{cid} was skipped")
         elif status == "error":

@@ -18,12 +18,43 @@ from pathlib import Path
 import pytest
 import yaml
 
-from grader.explain import catalogue, explain, summary
+from grader.explain import catalogue, recognise, summary
 from grader.glossary import load_glossary
-from grader.render import explain_failure
+from grader.render.words import explanation, run_words
 from grader.runner.sandbox import ProbeOutcome, describe_exception
+from grader.runner.sides import run_failure
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Explained:
+    id: str
+    facts: dict
+    concepts: list
+
+
+def explain(error: dict) -> Explained | None:
+    """The catalogue entry that recognises `error`, as the judge records it."""
+    found = recognise(error)
+    return Explained(found[0].id, found[1], list(found[0].concepts)) if found else None
+
+
+@dataclass
+class Said:
+    message: str
+    what_to_try: str | None
+    concepts: list
+    explained_by: str
+    summary: str
+
+
+def explain_failure(outcome: ProbeOutcome, title: str, limits: dict) -> Said:
+    """A failed run as the student reads it: the judge's facts (`run_failure`), put into words by the view."""
+    run = run_failure(outcome).run
+    words = explanation(run)
+    return Said(run_words(run, title, limits), words["what_to_try"] if words else None,
+                words["concepts"] if words else [], run.explained.id if run.explained else "", run.summary)
 HEADER = "import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\nfrom torch.utils.data import DataLoader, Dataset\n"
 
 
@@ -364,7 +395,7 @@ def test_a_real_error_is_explained(name, tmp_path):
     assert error["message"].splitlines()[0] in failure.message  # the original stays visible
     assert failure.message.index("Most likely:") < failure.message.index("PyTorch's own message")
     assert failure.concepts == entry.concepts
-    assert failure.exception is not None and failure.exception.explained_by == name
+    assert failure.explained_by == name and failure.summary
 
 
 @pytest.mark.cuda
@@ -433,8 +464,7 @@ def test_an_unknown_error_gets_an_honest_account_and_is_counted(tmp_path):
     assert "Your code raised `KeyError`" in failure.message and f"line {_marked_line(case)}" in failure.message
     assert "'validation'" in failure.message
     assert failure.what_to_try is None and failure.concepts == []
-    assert failure.exception is not None
-    assert failure.exception.explained_by == "" and failure.exception.summary == "KeyError: '…'"
+    assert failure.explained_by == "" and failure.summary == "KeyError: '…'"
     # An entry's pattern is no wider than its mistake: adding a number to text is no missing parenthesis.
     text = Case("""
         def run():
@@ -470,7 +500,7 @@ def test_grade_explains_a_forward_that_flattens_to_the_wrong_size(grade, tmp_pat
     folder = _variant(tmp_path, "02-forward/model.py", "x = self.pool(F.relu(self.conv2(x)))", "x = F.relu(self.conv2(x))")
     result = grade("exercise", "2", "--submission", str(folder), "--format", "json").json()
     check = result["checks"][0]
-    assert check["status"] == "failed" and check["exception"]["explained_by"] == "matmul-shapes"
+    assert check["status"] == "failed" and check["failure"]["run"]["explained"]["id"] == "matmul-shapes"
     assert "6272 numbers per example" in check["message"] and "built to take 1568" in check["message"]
     assert (check["file"], check["line"]) == ("model.py", 23) and "line 23, in forward()" in check["message"]
     assert "nn.Linear(6272, 128)" in check["what_to_try"]
@@ -485,7 +515,7 @@ def test_grade_explains_labels_that_are_floats(grade, tmp_path):
                       "loss = loss_fn(outputs, targets.float())\n")
     result = grade("exercise", "3", "--submission", str(folder), "--format", "json").json()
     failed = [c for c in result["checks"] if c["status"] == "failed"]
-    assert failed and all(c["exception"]["explained_by"] == "target-dtype" for c in failed)
+    assert failed and all(c["failure"]["run"]["explained"]["id"] == "target-dtype" for c in failed)
     check = failed[0]
     assert "labels of dtype Float" in check["message"] and '"Long"' in check["message"]
     assert (check["file"], check["line"]) == ("train.py", 13)

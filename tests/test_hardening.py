@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import torch  # noqa: F401 - as in the grading process: torch is imported before the zygote is forked
 
-from grader.render import explain_probe_failure
+from conftest import run_in_words
 from grader.runner.sandbox import ProbeJob, Sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,7 +73,7 @@ def run_attack(tmp_path):
 
 
 def _explained(outcome) -> str:
-    return explain_probe_failure(outcome, "the check", {"time_s": 5, "memory_mb": 512, "processes": 64})
+    return run_in_words(outcome, "the check", {"time_s": 5, "memory_mb": 512, "processes": 64})
 
 
 def test_a_fork_bomb_is_refused_and_ended(run_attack):
@@ -118,7 +118,7 @@ def test_sleeping_forever_hits_the_time_limit(run_attack):
     started = time.monotonic()
     outcome, _ = run_attack("def run():\n    time.sleep(10**6)\n", time_s=2)
     assert outcome.status == "timeout" and time.monotonic() - started < 10
-    assert "still running after 2 seconds" in explain_probe_failure(outcome, "the check", {"time_s": 2})
+    assert "still running after 2 seconds" in run_in_words(outcome, "the check", {"time_s": 2})
 
 
 def test_allocating_without_end_hits_the_memory_limit(run_attack):
@@ -149,7 +149,7 @@ def test_a_cuda_probe_is_held_by_a_memory_cgroup_instead(run_attack):
     """, cuda=True, memory_mb=256, time_s=30)
     assert outcome.isolation["memory"] == "at most 3328 MiB of host memory (a memory cgroup)"
     assert outcome.status == "error" and outcome.error["kind"] == "memory", outcome
-    assert "ran out of memory" in explain_probe_failure(outcome, "the check", {"memory_mb": 256})
+    assert "ran out of memory" in run_in_words(outcome, "the check", {"memory_mb": 256})
     assert _survivors(marker) == []
 
 

@@ -5,8 +5,8 @@ drive the terminal or a CI log, break a report's format or leak what a hidden ch
 still be shown, in a readable escaped form: it is what the student needs to see.
 
 The hostile text goes where it really enters: a ProbeOutcome-shaped run (status, error, output_tail)
-explained by `grader.render.explain_failure` into a check's message, exactly as the judge does, or a
-result model built by hand. Every view is rendered: terminal text (plain and coloured), Markdown (the
+recorded as facts by `grader.runner.sides.run_failure` exactly as the judge does and put into words by
+`grader.render.words.fill` as the CLI does, or a result model built by hand. Every view is rendered: terminal text (plain and coloured), Markdown (the
 report, the Actions step summary, Gradescope's outputs), HTML, JSON, JUnit XML, Classroom's JSON and
 annotations, and the end-of-batch summary."""
 
@@ -23,9 +23,11 @@ from types import SimpleNamespace
 import pytest
 
 from grader.glossary import load_glossary
-from grader.render import explain_failure, render_batch_summary, render_quiz_verdict, render_result
+from grader.render import render_batch_summary, render_quiz_verdict, render_result
 from grader.render import classroom
+from grader.render.words import fill, run_words
 from grader.results import CheckResult, ExerciseResult
+from grader.runner.sides import run_failure
 
 ROOT = Path(__file__).resolve().parent.parent
 LIMITS = {"time_s": 5, "memory_mb": 512, "processes": 64, "packages": []}
@@ -38,9 +40,10 @@ def glossary():
     return load_glossary(ROOT / "glossary", ROOT)
 
 
-def _outcome(error: dict, output: str = "", status: str = "error") -> SimpleNamespace:
+def _outcome(error: dict, during: dict | None = None, output: str = "", status: str = "error") -> SimpleNamespace:
     """What a worker hands the judge (grader.runner.sandbox.ProbeOutcome's fields)."""
-    return SimpleNamespace(status=status, duration=0.1, value=None, error=error, output_tail=output, isolation={})
+    return SimpleNamespace(status=status, duration=0.1, value=None, error={**error, **(during or {})},
+                           output_tail=output, isolation={})
 
 
 def _raised(**facts) -> dict:
@@ -51,20 +54,22 @@ def _raised(**facts) -> dict:
 
 
 def _graded(error: dict, output: str = "", *, whole: bool = False, hidden: bool = False) -> ExerciseResult:
-    """A result as the judge builds it: the failed run explained into the first check's message (or, for a
-    file that did not import, into every check's and the result's), a second check that passed."""
-    failure = explain_failure(_outcome(error, output), None if whole else TITLE, LIMITS)
+    """A result as the judge builds it, said as the CLI says it: the failed run recorded as the first check's
+    failure (or, for a file that did not import, every check's and the result's), a second check that passed."""
+    failure = run_failure(_outcome(error, {"during": "import"} if whole else {}, output))
     where = {"file": str(error.get("file", "")), "line": int(error.get("line") or 0)} if error.get("file") else {}
     first = CheckResult(id="fresh-gradients", title=TITLE, status="error" if whole else "failed", points=0,
-                        max_points=3, message=failure.message, what_to_try=failure.what_to_try or "Clear them.",
-                        why_it_matters="" if whole else "Gradients add up.", concepts=["zero-grad", *failure.concepts],
-                        exception=failure.exception, hidden=hidden, **where)
+                        max_points=3, failure=failure, concepts=["zero-grad"], hidden=hidden, **where)
     if whole:
         second = first.model_copy(update={"id": "epoch-loss", "title": OTHER, "max_points": 2})
     else:
         second = CheckResult(id="epoch-loss", title=OTHER, status="passed", points=2, max_points=2)
-    return ExerciseResult.from_checks(exercise="03-training-loop", exercise_id=3, title="Train and evaluate a model",
-                                      checks=[first, second], duration=1.0, message=failure.message if whole else "")
+    result = ExerciseResult.from_checks(exercise="03-training-loop", exercise_id=3, title="Train and evaluate a model",
+                                        checks=[first, second], duration=1.0, failure=failure if whole else None,
+                                        limits=LIMITS)
+    checks = {"fresh-gradients": SimpleNamespace(title=TITLE, why_it_matters="Gradients add up.", what_to_try="Clear them."),
+              "epoch-loss": SimpleNamespace(title=OTHER, why_it_matters="", what_to_try="")}
+    return fill(result, checks)
 
 
 def _views(result: ExerciseResult, glossary) -> dict[str, str]:
@@ -382,7 +387,7 @@ def test_a_syntax_error_column_cannot_blow_up_the_message():
     error = {"kind": "syntax", "during": "import", "type": "SyntaxError", "message": "invalid syntax",
              "file": "train.py", "line": 1, "column": 50_000_000, "code": "x = ("}
     started = time.perf_counter()
-    message = explain_failure(_outcome(error), None, LIMITS).message
+    message = run_words(run_failure(_outcome(error)).run, None, LIMITS)
     assert len(message) < 2_000 and time.perf_counter() - started < 5
     assert "x = (" in message and "line 1" in message
 
@@ -399,8 +404,8 @@ def test_a_syntax_error_column_cannot_blow_up_the_message():
     {"kind": "syntax", "during": "import", "type": "SyntaxError", "message": "m", "file": "train.py", "line": "²",
      "column": "9" * 5000, "code": "text"},
 ])
-def test_a_students_facts_cannot_crash_the_judge(error):
-    message = explain_failure(_outcome(error), TITLE, LIMITS).message
+def test_a_students_facts_cannot_crash_the_view(error):
+    message = run_words(run_failure(_outcome(error)).run, TITLE, LIMITS)
     assert 0 < len(message) < 3_000 and "train.py" in message
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 import torch  # noqa: F401 - as in the grading process: torch is imported before the zygote is forked
 
-from grader.render import explain_probe_failure
+from conftest import run_in_words
 from grader.runner import plugin
 from grader.runner.sandbox import ProbeJob, Sandbox
 
@@ -159,7 +159,7 @@ def test_a_payload_that_inflates_is_refused_before_anything_is_allocated(run_wor
     """), prepare=_zip_bomb)
     assert outcome.status == "error", "a 1 GiB tensor came back from a 1 MB file"
     assert outcome.error["kind"] == "bad-result"
-    assert "could not read back" in explain_probe_failure(outcome, "the check", LIMITS)
+    assert "could not read back" in run_in_words(outcome, "the check", LIMITS)
 
 
 def _forged_error_record(code: Path) -> None:
@@ -315,7 +315,7 @@ def test_a_root_grader_that_cannot_drop_root_refuses_to_run_student_code(run_wor
     assert outcome.status == "error", f"student code ran as root and read {outcome.value!r}"
     assert outcome.error["kind"] == "unsafe"
     assert "student code was not run" in outcome.isolation["user"]
-    message = explain_probe_failure(outcome, "the check", LIMITS)
+    message = run_in_words(outcome, "the check", LIMITS)
     assert "did not run your code" in message and "--run-as-root" in message
     allowed = run_worker(source, prepare=_unreadable_code, run_as_root=True)
     assert allowed.status == "ok" and allowed.value == "secret"  # what the instructor asked for, and recorded

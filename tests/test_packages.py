@@ -14,7 +14,7 @@ from grader.authoring.classroom import Pins, render_workflow
 from grader.authoring.export import Export, student_readme
 from grader.authoring.gradescope import render_scripts
 from grader.catalog import Course
-from grader.render import explain_failure
+from conftest import run_in_words
 from grader.runner.launch import from_package, preload_modules
 from grader.runner.sandbox import ProbeOutcome
 from grader.spec import requirement_name
@@ -62,7 +62,7 @@ def _missing(module: str, packages: list[str]) -> str:
     outcome = ProbeOutcome(status="error", duration=0.1, error={
         "kind": "exception", "during": "import", "type": "ModuleNotFoundError",
         "message": f"No module named '{module}'", "file": "dataset.py", "line": 1, "code": f"import {module}"})
-    return explain_failure(outcome, None, {"time_s": 1, "memory_mb": 1, "processes": 1, "packages": packages}).message
+    return run_in_words(outcome, None, {"time_s": 1, "memory_mb": 1, "processes": 1, "packages": packages})
 
 
 def test_an_import_the_course_does_not_provide_says_how_a_course_allows_it():

@@ -98,7 +98,7 @@ def test_a_failure_that_follows_from_another_says_so_in_every_view(glossary):
 
 
 def test_the_cause_of_a_failure_is_a_check_that_failed_in_its_own_right():
-    from grader.runner.grading import failure_causes
+    from grader.runner.judge import failure_causes
     from grader.runner.plugin import CaseOutcome
 
     outcomes = {"a": CaseOutcome("failed"), "b": CaseOutcome("failed", because_of=["z", "a"]),

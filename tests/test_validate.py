@@ -99,7 +99,7 @@ def test_a_mutant_that_fails_a_check_that_does_not_name_its_bug(grade, course):
             "which does not name its bug, as a problem of its own: scale changed the tensor it was given") in ran.stdout
     assert "1 OWN" in ran.stdout.splitlines()[1]
     checks = course / "exercises/01-demo/checks/test_demo.py"
-    _replace(checks, 'scaled values too.")', 'scaled values too.", because_of="scales-values")')
+    _replace(checks, '"input-unchanged.changed")', '"input-unchanged.changed", because_of="scales-values")')
     ran = _validate(grade, course, "demo")
     assert ran.code == 0, ran.stdout
     assert "1 because of" in ran.stdout.splitlines()[1]
@@ -111,7 +111,7 @@ def test_a_flaky_check(grade, course, tmp_path):
              "def test_input_unchanged(student):\n"
              f"    from pathlib import Path\n    runs = Path({str(counter)!r})\n"
              "    runs.write_text(str(int(runs.read_text()) + 1 if runs.exists() else 1))\n"
-             "    expect(int(runs.read_text()) % 2 == 1, 'every other run fails')\n")
+             "    expect(int(runs.read_text()) % 2 == 1, 'input-unchanged.changed')\n")
     ran = grade("--course", str(course), "validate", "--jobs", "1", "demo")  # one at a time: runs alternate
     assert ran.code == 1
     assert "- check 'input-unchanged' is flaky: passed then failed on the reference solution" in ran.stdout
@@ -134,6 +134,24 @@ def test_a_quiz_question_whose_answer_does_not_compute(grade, course):
     ran = _validate(grade, course, "shapes")
     assert ran.code == 1
     assert "- question 'zeros-numel': its answer could not be computed: ZeroDivisionError: division by zero" in ran.stdout
+
+
+def test_a_message_that_cannot_be_said(grade, course):
+    """A message id the catalogue lacks is found in the checks' source before anything runs; a placeholder
+    the check gives no value is found in the failures of the runs (here: the in-place mutant's)."""
+    checks = course / "exercises/01-demo/checks/test_demo.py"
+    _replace(checks, '"input-unchanged.changed")', '"input-unchanged.was-changed")')
+    ran = _validate(grade, course, "demo")
+    assert ran.code == 2
+    assert "exercises/01-demo/checks/test_demo.py:27:38: no message 'input-unchanged.was-changed' in " \
+           "exercises/01-demo/checks/messages.yaml" in ran.stderr
+    _replace(checks, '"input-unchanged.was-changed")', '"input-unchanged.changed")')
+    _replace(course / "exercises/01-demo/checks/messages.yaml", "now holds the scaled values too.",
+             "now holds {{ what }}.")
+    ran = _validate(grade, course, "demo")
+    assert ran.code == 1
+    assert ("- mutant:mutants/in_place.py: check 'input-unchanged' failed with a message that cannot be said in en: "
+            "message 'input-unchanged.changed': 'what' is undefined") in ran.stdout
 
 
 def test_definition_problems_stop_before_grading(grade, course):

@@ -248,7 +248,7 @@ def _record_references(specs: list[ExerciseSpec], out: Path, export: Export, job
 
     def grade(item):  # noqa: ANN001, ANN202
         spec, name, path = item
-        return spec, name, launch.grade(spec, path, record_dir=targets[spec.name])
+        return spec, name, launch.grade(spec, path, save_answers_to=targets[spec.name])
 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         results = list(pool.map(grade, work))

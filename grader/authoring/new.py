@@ -1,6 +1,6 @@
 """`grade new exercise|quiz SLUG`: scaffold the next-numbered exercise, complete enough to validate and
 pass out of the box, for an instructor to edit: exercise.yaml (commented), the student's starter, a
-probe and two checks, the reference solution, two mutants and an alternative (a quiz: two questions,
+probe, two checks and their messages, the reference solution, two mutants and an alternative (a quiz: two questions,
 its key and its empty answers file), and the exercise page."""
 
 from __future__ import annotations
@@ -53,6 +53,7 @@ def new_exercise(course: Course, kind: str, slug: str, title: str | None = None)
             exercise / f"{module}.py": _render("code", "starter.py.j2", **values),
             exercise / "checks" / "probes.py": _render("code", "probes.py.j2", **values),
             exercise / "checks" / f"test_{module}.py": _render("code", "checks.py.j2", **values),
+            exercise / "checks" / "messages.yaml": _render("code", "messages.yaml.j2", **values),
             solution / f"{module}.py": _render("code", "solution.py.j2", **values),
             solution / "mutants" / "adds_factor.py": _render("code", "adds_factor.py.j2", **values),
             solution / "mutants" / "in_place.py": _render("code", "in_place.py.j2", **values),

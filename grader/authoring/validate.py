@@ -114,6 +114,8 @@ def judge_code(spec: ExerciseSpec, results: dict[str, ExerciseResult]) -> Report
             report.problems.append(f"alternative {alternative.file} ({alternative.description}) does not pass "
                                    f"'{check.id}': {_short(check.message)}")
     report.alternatives = f"{passing}/{len(spec.alternatives)}"
+    for name, result in results.items():
+        report.problems += unsaid(spec, name, result)
 
     # The time limit bounds each run of the student's code: compare the slowest run of each check with it.
     timings = [(min(c.slowest_probe for c in (results["solution-1"].check(cid), results["solution-2"].check(cid))), cid)
@@ -124,6 +126,27 @@ def judge_code(spec: ExerciseSpec, results: dict[str, ExerciseResult]) -> Report
         report.problems.append(f"check '{check_id}' ran the reference solution for {seconds:.1f} s, more than half the "
                                f"time limit ({spec.limits.time_s:g} s): students on slower machines would time out")
     return report
+
+
+def unsaid(spec: ExerciseSpec, run: str, result: ExerciseResult) -> list[str]:
+    """The failures of a run whose words cannot be said in some language: a message id that no catalogue
+    has, a placeholder the check gave no value or a translation uses wrongly (a student would read "could
+    not be shown" in their place)."""
+    from grader.languages import LANGUAGES
+    from grader.render.words import MessageError, Messages
+
+    problems = []
+    for language in LANGUAGES:
+        messages = Messages(spec.checks_folder, language)
+        for check in result.checks:
+            for said in (check.failure.said, check.failure.what_to_try) if check.failure else ():
+                for part in ("message", "what_to_try") if said is not None else ():
+                    try:
+                        messages.say(said, part)
+                    except MessageError as exc:
+                        problems.append(f"{run}: check '{check.id}' failed with a message that cannot be said "
+                                        f"in {language}: {exc}")
+    return sorted(set(problems))
 
 
 def validate_quiz(spec: ExerciseSpec) -> Report:

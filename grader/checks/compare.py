@@ -2,9 +2,11 @@
 they differ in words a beginner can act on: the shape first, then the dtype, the device, and only then
 the values (how many positions differ, the largest difference, and where it is).
 
-    message = tensor_difference(got, want, name="forward's output")
-    expect(message is None, message)          # or, shorter:
-    expect_tensor(got, want, name="forward's output", what_to_try="...")
+    difference = tensor_difference(got, want, name=said("forward-output"))
+    expect(difference is None, difference)     # or, shorter:
+    expect_tensor(got, want, name=said("forward-output"), what_to_try="tip-id")
+
+The difference is words as facts (`grader.checks.said`): the ids are in `grader/checks/messages.yaml`.
 
 Runs in the grading process (tests) or in a probe; both have torch.
 """
@@ -13,52 +15,39 @@ from __future__ import annotations
 
 from typing import Any
 
-from grader.checks import fail
+from grader.checks import fail, said
 
 RTOL, ATOL = 1e-4, 1e-5  # float32 arithmetic done in another (valid) order lands within these
 
 
-def _shape(t: Any) -> str:
-    return "(" + ", ".join(str(s) for s in t.shape) + ")" if t.dim() != 1 else f"({t.shape[0]},)"
-
-
-def _index(flat: int, shape: tuple[int, ...]) -> str:
-    """A flat position as an index a student can type: `[3, 7]`."""
-    if not shape:
-        return "the single value"
+def _index(flat: int, shape: tuple[int, ...]) -> list[int]:
+    """A flat position as an index a student can type: [3, 7]."""
     index = []
     for size in reversed(shape):
         index.append(flat % size)
         flat //= size
-    return "[" + ", ".join(str(i) for i in reversed(index)) + "]"
+    return list(reversed(index))
 
 
-def _number(x: float) -> str:
-    return f"{x:.6g}"
-
-
-def tensor_difference(got: Any, want: Any, *, name: str = "the result", rtol: float = RTOL,
-                      atol: float = ATOL, check_dtype: bool = True, check_device: bool = True) -> str | None:
-    """None when `got` matches `want` (a tensor) within the tolerances; else one or two sentences that
-    start with `name` and say what differs, e.g. "forward's output has shape (8, 1) where (8, 10) is
-    expected: ...". NaN in the same place on both sides counts as equal; NaN anywhere else does not."""
+def tensor_difference(got: Any, want: Any, *, name: str | dict[str, Any] | None = None, rtol: float = RTOL,
+                      atol: float = ATOL, check_dtype: bool = True, check_device: bool = True) -> dict[str, Any] | None:
+    """None when `got` matches `want` (a tensor) within the tolerances; else what differs, as words
+    (`said`) that start with `name` (default: "the result"), e.g. "forward's output has shape (8, 1) where
+    (8, 10) is expected: ...". NaN in the same place on both sides counts as equal; NaN anywhere else does not."""
     import torch
 
+    name = name if name is not None else said("compare.the-result")
     if not isinstance(got, torch.Tensor):
-        from grader.checks.observe import describe, said
+        from grader.checks.observe import describe, said_value
 
-        return f"{name} is {said(describe(got))}, where a tensor of shape {_shape(want)} is expected."
+        return said("compare.not-a-tensor", name=name, got=said_value(describe(got)), want=list(want.shape))
     if got.shape != want.shape:
-        hint = ""
-        if got.numel() == want.numel():
-            hint = " It holds the right number of values, arranged differently (a `view`/`reshape`/transpose?)."
-        elif got.dim() != want.dim():
-            hint = f" It has {got.dim()} dimension{'s' if got.dim() != 1 else ''} instead of {want.dim()}."
-        return f"{name} has shape {_shape(got)} where {_shape(want)} is expected.{hint}"
+        return said("compare.shape", name=name, got=list(got.shape), want=list(want.shape),
+                    same_count=got.numel() == want.numel(), got_dims=got.dim(), want_dims=want.dim())
     if check_dtype and got.dtype != want.dtype:
-        return f"{name} has dtype {got.dtype} where {want.dtype} is expected."
+        return said("compare.dtype", name=name, got=str(got.dtype), want=str(want.dtype))
     if check_device and got.device.type != want.device.type:
-        return f"{name} is on the {got.device.type} device where {want.device.type} is expected."
+        return said("compare.device", name=name, got=got.device.type, want=want.device.type)
     if got.device.type == "meta" or want.device.type == "meta":
         return None  # no values to compare
     if got.numel() == 0:
@@ -76,20 +65,14 @@ def tensor_difference(got: Any, want: Any, *, name: str = "the result", rtol: fl
         return None
     gap = (a_num - b_num).abs().masked_fill(~differs, 0).nan_to_num(nan=float("inf"))
     worst = int(gap.flatten().argmax())
-    where = _index(worst, tuple(a.shape))
-    got_value, want_value = float(a_num.flatten()[worst]), float(b_num.flatten()[worst])
-    at = "at the single value" if not a.shape else f"at index {where}"
-    nan = " It contains NaN (not a number): something divided by zero or overflowed." \
-        if bool(a_num.isnan().any()) and not bool(b_num.isnan().any()) else ""
-    share = f"{count} of {a.numel()} values differ" if a.numel() > 1 else "the value differs"
-    return (f"{name} does not match what a correct solution computes on the same input: {share}; the largest "
-            f"difference is {at}, where you have {_number(got_value)} and a correct solution has "
-            f"{_number(want_value)}.{nan}")
+    return said("compare.values", name=name, count=count, total=a.numel(), index=_index(worst, tuple(a.shape)),
+                got=float(a_num.flatten()[worst]), want=float(b_num.flatten()[worst]),
+                nan=bool(a_num.isnan().any()) and not bool(b_num.isnan().any()))
 
 
-def expect_tensor(got: Any, want: Any, *, name: str = "the result", what_to_try: str | None = None,
-                  **tolerances: Any) -> None:
-    """Fail the check with `tensor_difference`'s message unless `got` matches `want`."""
-    message = tensor_difference(got, want, name=name, **tolerances)
-    if message is not None:
-        fail(message, what_to_try=what_to_try)
+def expect_tensor(got: Any, want: Any, *, name: str | dict[str, Any] | None = None,
+                  what_to_try: str | dict[str, Any] | None = None, **tolerances: Any) -> None:
+    """Fail the check with `tensor_difference`'s words unless `got` matches `want`."""
+    difference = tensor_difference(got, want, name=name, **tolerances)
+    if difference is not None:
+        fail(difference, what_to_try=what_to_try)

@@ -39,19 +39,20 @@ def close(a: float, b: float, rel: float = 1e-4, abs_: float = 1e-6) -> bool:
     return math.isclose(a, b, rel_tol=rel, abs_tol=abs_)
 
 
-def said(facts: dict[str, Any]) -> str:
-    """A beginner-readable name for what a value was, from `describe()` facts."""
+def said_value(facts: dict[str, Any]) -> dict[str, Any]:
+    """Words for what a value was, from `describe()` facts: "a tensor of shape (8, 10) (torch.float32)"."""
+    from grader.checks import said
+
     kind = facts.get("kind")
     if kind == "tensor":
-        graph = ", still attached to the computation graph" if facts["has_graph"] else ""
-        return f"a tensor of shape {tuple(facts['shape'])} ({facts['dtype']}{graph})"
+        return said("observe.tensor", shape=facts["shape"], dtype=facts["dtype"], graph=facts["has_graph"])
     if kind == "number":
-        return f"the number {facts['value']:.6g}"
+        return said("observe.number", value=facts["value"])
     if kind == "sequence":
-        return f"a {facts['type']} of {facts['length']} items"
+        return said("observe.sequence", type=facts["type"], length=facts["length"])
     if kind == "bool":
-        return f"the boolean {facts['value']}"
-    return f"a value of type {facts['type']}"
+        return said("observe.bool", value=facts["value"])
+    return said("observe.other", type=facts["type"])
 
 
 def describe_error(exc: BaseException, module: Any) -> dict[str, Any]:
@@ -64,10 +65,9 @@ def describe_error(exc: BaseException, module: Any) -> dict[str, Any]:
     return describe_exception(exc, os.path.dirname(os.path.abspath(module.__file__)), during="probe")
 
 
-def said_error(error: dict[str, Any]) -> str:
-    """'raised RuntimeError: ... at train.py, line 12 (`code`)' from `describe_error()` facts."""
-    where = ""
-    if error.get("file"):
-        code = f" (`{error['code']}`)" if error.get("code") else ""
-        where = f" at {error['file']}, line {error['line']}{code}"
-    return f"raised {error.get('type', 'an error')}: {error.get('message', '').strip()}{where}"
+def said_error(error: dict[str, Any]) -> dict[str, Any]:
+    """Words for `describe_error()` facts: "raised RuntimeError: ... at train.py, line 12 (`code`)"."""
+    from grader.checks import said
+
+    return said("observe.raised", type=error.get("type", ""), message=str(error.get("message", "")).strip(),
+                file=error.get("file", ""), line=error.get("line", 0), code=error.get("code", ""))

@@ -4,24 +4,22 @@ When the student's code raises, the worker describes the exception as plain data
 (`grader.runner.sandbox.describe_exception`: type, message, the student's last line, the functions it
 was raised in, and the real error inside a DataLoader worker). Here the judge looks that description
 up in the catalogue (`catalogue.yaml`, first matching entry wins): each entry recognises one error by
-its type and message, pulls the facts out of the message (the two shapes, the devices, the dtypes)
-and says, in words filled from those facts, what the message means, the most likely cause in this
-kind of code and what to try, with the glossary concepts behind it. `templates/probe_failure.txt.j2`
-puts that above PyTorch's own message. An error no entry knows gets the short, honest account it got
-before (type, line, message), and is counted (`CheckResult.exception`) so the catalogue can grow
-from what students hit (`grade batch` lists the most common ones).
+its type and message and pulls the facts out of the message (the two shapes, the devices, the dtypes);
+the result records the entry's id and those facts (`grader.results.Explained`). In the view, the
+entry's words, filled from the facts, say what the message means, the most likely cause in this kind
+of code and what to try, with the glossary concepts behind it (`grader.render.words`, and
+`templates/probe_failure.txt.j2` above PyTorch's own message). An error no entry knows gets the short,
+honest account it got before (type, line, message), and is counted (`Run.summary` without `explained`)
+so the catalogue can grow from what students hit (`grade batch` lists the most common ones).
 """
 
 from __future__ import annotations
 
 import functools
-import math
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import jinja2
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -52,19 +50,10 @@ class Entry(BaseModel):
         return re.compile(self.match, re.DOTALL)
 
 
-@dataclass
-class Explanation:
-    id: str
-    title: str
-    facts: dict[str, Any]
-    concepts: list[str]
-    meaning: str
-    cause: str
-    what_to_try: str
-
-
-def explain(error: dict[str, Any]) -> Explanation | None:
-    """The catalogue's explanation of a described exception, or None when no entry knows it."""
+def recognise(error: dict[str, Any]) -> tuple[Entry, dict[str, Any]] | None:
+    """The catalogue entry that knows a described exception, and the facts it pulls out of the message;
+    None when no entry knows it. The judge records both (`grader.results.Explained`); the views fill the
+    entry's words with the facts (`grader.render.words`)."""
     if error.get("kind") not in EXPLAINED_KINDS:
         return None
     try:
@@ -82,13 +71,16 @@ def explain(error: dict[str, Any]) -> Explanation | None:
         facts: dict[str, Any] = {k: v for k, v in found.groupdict().items() if v is not None}
         for name, pattern in entry.extract.items():
             facts[name] = list(dict.fromkeys(re.findall(pattern, message)))
-        values = {**facts, "error": error}
-        return Explanation(
-            id=entry.id, title=entry.title, facts=facts, concepts=list(entry.concepts),
-            meaning=_fill(entry.meaning, values), cause=_fill(entry.cause, values),
-            what_to_try=_fill(entry.try_, values),
-        )
+        return entry, facts
     return None
+
+
+def entry_by_id(entry_id: str) -> Entry | None:
+    """The catalogue's entry with this id."""
+    try:
+        return next((e for e in catalogue() if e.id == entry_id), None)
+    except (OSError, ValueError, yaml.YAMLError):
+        return None
 
 
 def summary(error: dict[str, Any]) -> str:
@@ -110,28 +102,3 @@ def catalogue() -> list[Entry]:
     for entry in entries:
         entry.pattern  # noqa: B018 - compiled now, and a broken pattern found now
     return entries
-
-
-def _dims(text: Any) -> list[int]:
-    """'64, 16, 5, 5' or '16x1x1' -> [64, 16, 5, 5]."""
-    return [int(n) for n in re.findall(r"-?\d+", str(text))]
-
-
-def _product(values: list[int]) -> int:
-    return math.prod(values)
-
-
-@functools.cache
-def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(autoescape=False, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(dims=_dims, product=_product)
-    return env
-
-
-@functools.lru_cache(maxsize=512)
-def _template(text: str) -> jinja2.Template:
-    return _environment().from_string(text)
-
-
-def _fill(text: str, values: dict[str, Any]) -> str:
-    return " ".join(_template(text).render(**values).split())

@@ -10,7 +10,6 @@ import getpass
 import json
 import os
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -66,14 +65,19 @@ def compute_keys(spec: ExerciseSpec, students: list[str]) -> dict[str, dict[str,
         job = {"quiz": spec.name, "students": students, "out": str(out), "static": static_key(spec),
                "questions": [q.model_dump(mode="json") for q in spec.questions]}
         job_path.write_text(json.dumps(job))
-        env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "CUDA_VISIBLE_DEVICES": ""}
+        from grader.runner import launch
+
+        proc = launch.start(["grader.quiz.key", str(job_path)], {"PYTHONDONTWRITEBYTECODE": "1", "CUDA_VISIBLE_DEVICES": ""},
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         try:
-            proc = subprocess.run([sys.executable, "-m", "grader.quiz.key", str(job_path)], capture_output=True,
-                                  text=True, timeout=KEY_TIMEOUT_S, env=env, stdin=subprocess.DEVNULL)
+            _, stderr = proc.communicate(timeout=KEY_TIMEOUT_S)
         except subprocess.TimeoutExpired:
             raise QuizError(f"computing the answers took longer than {KEY_TIMEOUT_S} s") from None
+        finally:
+            launch.stop(proc)
         if not out.is_file():
-            raise QuizError(f"the grader's child process failed (exit code {proc.returncode}): {proc.stderr[-1500:]}")
+            raise QuizError(f"the grader's child process failed (exit code {proc.returncode}): "
+                            f"{stderr.decode(errors='replace')[-1500:]}")
         return json.loads(out.read_text())
 
 

@@ -30,14 +30,14 @@ def ask(spec: ExerciseSpec, student: str, glossary: Any, color: bool,
     texts = variants(spec, student)
     checks = []
     for number, (question, text) in enumerate(zip(spec.questions, texts), start=1):
-        click.echo("\n" + render_quiz_question(text, number, len(texts), color), nl=False)
+        click.echo("\n" + render_quiz_question(text, number, len(texts), color, spec.language), nl=False)
         raw = _read_answer(question, read)
         check = judge(question, text, raw, key[question.id])
         checks.append(check)
         if raw is None:
             click.echo("  Skipped.")
         else:
-            click.echo(render_quiz_verdict(check, glossary, color), nl=False)
+            click.echo(render_quiz_verdict(check, glossary, color, spec.language), nl=False)
     return result_of(spec, checks, started)
 
 

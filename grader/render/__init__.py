@@ -5,18 +5,19 @@ glossary page and the explanations of failures of the student's code that become
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import textwrap
 import unicodedata
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 import jinja2
 
-from grader.results import CheckResult, CourseResult, ExerciseResult, RaisedError
+from grader.languages import DEFAULT, translations
+from grader.results import CheckResult, CourseResult, ExerciseResult
 
 if TYPE_CHECKING:
     from grader.glossary import Glossary
@@ -27,7 +28,9 @@ FORMATS = ("text", "markdown", "json", "html", "junit", "classroom", "gradescope
 WIDTH = 92  # terminal text is wrapped to this many columns
 
 
-def _environment(color: bool) -> jinja2.Environment:
+@functools.cache
+def environment(color: bool, language: str = DEFAULT) -> jinja2.Environment:
+    """The templates' environment: coloured or not, its `_()` words in `language` (grader.languages)."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=False,
@@ -35,7 +38,9 @@ def _environment(color: bool) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
     )
+    env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
 
     def style(text: Any, fg: str | None = None, bold: bool = False, dim: bool = False) -> str:
         return click.style(str(text), fg=fg, bold=bold, dim=dim) if color else str(text)
@@ -51,8 +56,9 @@ def _environment(color: bool) -> jinja2.Environment:
                 out.append(pad + block)
             else:
                 hang = "  " if block.startswith(("- ", "* ")) else ""
-                out += textwrap.wrap(block, WIDTH, initial_indent=pad, subsequent_indent=pad + hang,
-                                     break_long_words=False, break_on_hyphens=False)
+                wrap = wrap_wide if any(_wide(char) for char in block) else textwrap.wrap
+                out += wrap(block, WIDTH, initial_indent=pad, subsequent_indent=pad + hang,
+                            break_long_words=False, break_on_hyphens=False)
         return "\n".join(out)
 
     def points(value: float) -> str:
@@ -63,13 +69,90 @@ def _environment(color: bool) -> jinja2.Environment:
         match = re.search(pattern, str(text))
         return match.group(1) if match else ""
 
+    env.filters.update(style=style, indent_all=indent_all, points=points, regex_search=regex_search)
+    add_word_filters(env, language)
+    return env
+
+
+def add_word_filters(env: jinja2.Environment, language: str) -> None:
+    """The filters every view's templates share for their words in `language`: a status as a word, a
+    device's run, code names as a list, and the width of text in a terminal's columns (a Chinese character
+    takes two) to line up tables by."""
+    gettext = translations(language).gettext
+    said = {"passed": gettext("passed"), "failed": gettext("failed"), "error": gettext("error"),
+            "skipped": gettext("skipped")}
+
+    def status_word(status: Any) -> str:
+        """'passed', 'failed', 'error', 'skipped' (a check's or a result's status) in `language`."""
+        return said.get(str(status), str(status))
+
     def device_run(run: Any) -> str:
         """'meta: passed' for one device a check ran on ('meta' is the CPU's stand-in for a GPU)."""
-        return f"{run.device}: {run.status}"
+        return f"{run.device}: {status_word(run.status)}"
 
-    env.filters.update(style=style, indent_all=indent_all, points=points, regex_search=regex_search,
-                       device_run=device_run)
-    return env
+    def codes(names: Any) -> str:
+        """`a`, `b`: names as code, in a list."""
+        return ", ".join(f"`{name}`" for name in names)
+
+    def pad(text: Any, width: int) -> str:
+        """`text` padded with spaces to `width` columns (`"%-*s"`, counting a wide character as two)."""
+        text = str(text)
+        return text + " " * (width - columns(text))
+
+    env.filters.update(status_word=status_word, device_run=device_run, codes=codes, columns=columns, pad=pad)
+
+
+def _wide(char: str) -> bool:
+    return unicodedata.east_asian_width(char) in "WF"
+
+
+def columns(text: Any) -> int:
+    """How many columns of a terminal `text` takes: a wide (Chinese, Japanese, Korean) character two."""
+    return sum(2 if _wide(char) else 1 for char in str(text))
+
+
+_NO_LINE_START = frozenset("，。、：；！？）》」』”’…,.;:!?)]}")  # punctuation that never starts a line
+_NO_LINE_END = frozenset("（《「『“‘")  # nor ends one
+
+
+def wrap_wide(text: str, width: int, initial_indent: str = "", subsequent_indent: str = "",
+              **_options: Any) -> list[str]:
+    """`textwrap.wrap` for text in Chinese: lines of at most `width` columns (a wide character takes two),
+    broken between any two Chinese characters or at a space, never inside a word of Latin letters or
+    before closing punctuation. A space between two Chinese characters (where lines were joined) goes."""
+    units: list[str] = []
+    for char in text:
+        if char.isspace():
+            if units and not units[-1].isspace():
+                units.append(" ")
+        elif _wide(char) or not units or units[-1].isspace() or _wide(units[-1][-1]):
+            units.append(char)
+        else:
+            units[-1] += char
+    lines: list[str] = []
+    line, used, empty, space = initial_indent, columns(initial_indent), True, False
+    for index, unit in enumerate(units):
+        if unit == " ":
+            before, after = units[index - 1] if index else "", units[index + 1] if index + 1 < len(units) else ""
+            space = not (before and after and _wide(before[-1]) and _wide(after[0]))
+            continue
+        gap = 1 if space and not empty else 0
+        if (not empty and used + gap + columns(unit) > width and unit[0] not in _NO_LINE_START
+                and line[-1] not in _NO_LINE_END):
+            lines.append(line)
+            line, used, gap = subsequent_indent, columns(subsequent_indent), 0
+        line += " " * gap + unit
+        used += gap + columns(unit)
+        empty, space = False, False
+    if not empty:
+        lines.append(line)
+    return lines
+
+
+def language_of(result: ExerciseResult | CourseResult) -> str:
+    """The language a result's words are in (`grade all`: its first exercise's), and so its view's."""
+    results = results_of(result)
+    return (results[0].language if results else "") or DEFAULT
 
 
 def _blocks(text: str) -> list[str]:
@@ -218,13 +301,14 @@ def glossary_link(term_id: str) -> str:
     return f"{base}#{term_id}"
 
 
-def _concepts(results: list[ExerciseResult], glossary: Glossary | None) -> dict[str, Any]:
+def _concepts(results: list[ExerciseResult], glossary: Glossary | None, language: str = DEFAULT) -> dict[str, Any]:
+    """The glossary terms of the results' checks, in `language` (`Term.said_in`)."""
     found = {}
     for result in results:
         for check in result.checks:
             for concept in check.concepts:
-                if glossary is not None and concept in glossary:
-                    found[concept] = glossary[concept]
+                if glossary is not None and concept in glossary and concept not in found:
+                    found[concept] = glossary[concept].said_in(language)
     return found
 
 
@@ -235,8 +319,9 @@ def results_of(result: ExerciseResult | CourseResult) -> list[ExerciseResult]:
 
 def render_result(result: ExerciseResult | CourseResult, fmt: str, glossary: Glossary | None, color: bool = False,
                   *, hidden_visibility: str = "after_published") -> str:
-    """The result of one exercise, or of `grade all`, in one of FORMATS."""
+    """The result of one exercise, or of `grade all`, in one of FORMATS, in the result's language."""
     results = results_of(result)
+    language = language_of(result)
     if fmt == "json":
         return result.model_dump_json(indent=2) + "\n"
     if fmt == "classroom":
@@ -255,13 +340,15 @@ def render_result(result: ExerciseResult | CourseResult, fmt: str, glossary: Glo
         from grader.render.html import render_html
 
         return render_html(result, glossary)
+    from grader.render.words import one_cause_once
+
     whole = isinstance(result, CourseResult)
-    result = for_view(result, markdown_text if fmt == "markdown" else terminal_text)
+    result = for_view(one_cause_once(result), markdown_text if fmt == "markdown" else terminal_text)
     template = {"text": "result.txt.j2", "markdown": "result.md.j2"}[fmt]
     if whole:
         template = template.replace("result.", "all.")
-    return _environment(color and fmt == "text").get_template(template).render(
-        result=result, course=result, terms=_concepts(results, glossary), link=glossary_link
+    return environment(color and fmt == "text", language).get_template(template).render(
+        result=result, course=result, terms=_concepts(results, glossary, language), link=glossary_link
     )
 
 
@@ -270,51 +357,33 @@ def check_feedback(result: ExerciseResult, check: CheckResult, glossary: Glossar
     """One check's feedback on its own, as plain text or Markdown (a platform's per-test message), from a
     result already cleaned for that view (`for_view`: each platform's report does it once). A
     submission that could not be graded at all gives every check the same message: that message alone. A
-    skipped check says it was not run and not counted (a platform's test must never read as passed)."""
+    skipped check says it was not run and not counted (a platform's test must never read as passed). In
+    the result's language."""
+    language = language_of(result)
     if check.status == "passed":
         return ""
     if check.status == "skipped":
-        return f"Not run here, and not counted in your score: {check.message}"
+        return translations(language).gettext("Not run here, and not counted in your score: %(message)s") % {
+            "message": check.message}
     if result.message and check.message == result.message:
         return result.message
     template = "check.md.j2" if markdown else "check.txt.j2"
-    return _environment(False).get_template(template).render(
-        check=check, result=result, whole="", quiz=result.kind == "quiz", terms=_concepts([result], glossary),
+    return environment(False, language).get_template(template).render(
+        check=check, result=result, whole="", quiz=result.kind == "quiz", terms=_concepts([result], glossary, language),
         link=glossary_link if links else None,
     ).strip("\n")
 
 
-@dataclass
-class Failure:
-    """A run of the student's code that did not finish, in words: the message, and when the catalogue of
-    PyTorch errors knows what was raised, its advice and glossary concepts (`grader.explain`)."""
-
-    message: str
-    what_to_try: str | None = None
-    concepts: list[str] = field(default_factory=list)
-    exception: RaisedError | None = None
-
-
-def explain_failure(outcome: Any, check_title: str | None, limits: dict[str, Any]) -> Failure:
-    """Plain words for a run of the student's code that did not finish (raised, exited, hung...)."""
-    from grader.explain import explain, summary
-
-    error = outcome.error or {}
-    explained = explain(error)
-    output, left_out = _last_lines(outcome.output_tail.strip())
-    message = _environment(False).get_template("probe_failure.txt.j2").render(
-        status=outcome.status, error=_facts(error), output=output, output_left_out=left_out,
+def failed_run_text(run: Any, check_title: str | None, limits: dict[str, Any], explained: dict[str, Any] | None,
+                    language: str = DEFAULT) -> str:
+    """Plain words in `language` for a run of the student's code that did not finish (raised, exited,
+    hung...), from the run's facts (`grader.results.Run`) and the error catalogue's words for it, if any
+    (`explained`, already in `language`)."""
+    output, left_out = _last_lines(run.output.strip())
+    return environment(False, language).get_template("probe_failure.txt.j2").render(
+        status=run.status, error=_facts(run.error), output=output, output_left_out=left_out,
         check=check_title, limits=limits, explained=explained,
     ).strip()
-    raised = None
-    # Running out of memory and unwritten code (NotImplementedError) have explanations of their own here;
-    # any other exception the catalogue does not know is counted as not explained yet.
-    if error.get("type") and (error.get("kind") == "exception" or explained is not None):
-        raised = RaisedError(type=str(error["type"]), summary=summary(error),
-                             explained_by=explained.id if explained else "")
-    if explained is None:
-        return Failure(message, exception=raised)
-    return Failure(message, explained.what_to_try, explained.concepts, raised)
 
 
 ONE_LINE_FACTS = ("type", "file", "function", "code", "worker", "exit_code", "signal")
@@ -351,71 +420,95 @@ def _last_lines(output: str) -> tuple[str, int]:
     return visible(kept), len(lines) - len(kept.split("\n")) if output else 0
 
 
-def explain_probe_failure(outcome: Any, check_title: str | None, limits: dict[str, Any]) -> str:
-    """The message alone (`explain_failure`)."""
-    return explain_failure(outcome, check_title, limits).message
-
-
 def render_batch_summary(summary: dict[str, Any], color: bool) -> str:
     """`grade batch` / `grade merge`: per exercise the mean and pass count, per check the pass rate and
     the most common reasons for failing (`grader.batch.summary`)."""
-    return _environment(color).get_template("batch_summary.txt.j2").render(**_cleaned(summary, terminal_text))
+    return environment(color).get_template("batch_summary.txt.j2").render(**_cleaned(summary, terminal_text))
 
 
-def render_glossary_page(glossary: Glossary) -> str:
-    return _environment(False).get_template("glossary.md.j2").render(terms=list(glossary.terms.values()))
+def render_glossary_page(glossary: Glossary, language: str = DEFAULT) -> str:
+    """The whole glossary as one Markdown page (glossary/README.md), in `language`."""
+    return environment(False, language).get_template("glossary.md.j2").render(
+        terms=[term.said_in(language) for term in glossary.terms.values()])
 
 
-def render_term(term: Any, glossary: Glossary, color: bool) -> str:
-    return _environment(color).get_template("term.txt.j2").render(term=term, glossary=glossary)
+def render_term(term: Any, glossary: Glossary, color: bool, language: str = DEFAULT) -> str:
+    """One glossary term as `grade glossary TERM` prints it, in `language` (its English name beside)."""
+    return environment(color, language).get_template("term.txt.j2").render(term=term.said_in(language),
+                                                                           glossary=glossary)
 
 
 def render_exercise_page(spec: Any) -> str:
-    """An exercise's instructions as the Markdown page kept beside it (`exercises/NN-slug/README.md`)."""
+    """An exercise's instructions as the Markdown page kept beside it (`exercises/NN-slug/README.md`), in
+    the spec's language."""
 
     def link(term_id: str) -> str:  # the page sits two folders below the course root
         url = glossary_link(term_id)
         return url if GLOSSARY_LINK_ENV in os.environ else "../../" + url
 
-    return _environment(False).get_template("exercise.md.j2").render(spec=spec, link=link)
+    return environment(False, spec.language).get_template("exercise.md.j2").render(spec=spec, link=link)
 
 
-def render_exercise_list(rows: list[dict[str, Any]], color: bool) -> str:
-    return _environment(color).get_template("list.txt.j2").render(rows=rows)
+def render_exercise_list(rows: list[dict[str, Any]], color: bool, language: str = DEFAULT) -> str:
+    """`grade list`: the exercises, their kinds, titles and last scores, in `language`."""
+    return environment(color, language).get_template("list.txt.j2").render(rows=rows)
 
 
-def render_quiz_question(q: Any, number: int, total: int, color: bool) -> str:
-    """One question of `grade quiz`, as the terminal shows it."""
+def N_(message: str) -> str:  # noqa: N802 - gettext's name for a message marked to translate later
+    return message
+
+
+# The words of grader.quiz.questions.ANSWER_FORMS, marked to be translated; a form whose English has
+# changed since is said in English until it is marked again here.
+_ANSWER_FORMS = {
+    "single": N_("one letter, e.g. b"),
+    "multiple": N_("a list of letters, e.g. [a, c]"),
+    "true-false": N_("true or false"),
+    "numeric": N_("a number, e.g. 0.25"),
+    "shape": N_("a shape as a list, e.g. [3, 4] ([] for a single number), or error if the code fails"),
+    "text": N_("a word or a short phrase"),
+    "output": N_("exactly what the code prints (\\n for a line break)"),
+}
+
+
+def answer_forms(language: str) -> dict[str, str]:
+    """How each type of question is answered (`ANSWER_FORMS`), in `language`."""
     from grader.quiz.questions import ANSWER_FORMS
 
-    return _environment(color).get_template("quiz_question.txt.j2").render(
-        q=q, number=number, total=total, form=ANSWER_FORMS[q.type])
+    gettext = translations(language).gettext
+    return {kind: gettext(form) if _ANSWER_FORMS.get(kind) == form else form for kind, form in ANSWER_FORMS.items()}
 
 
-def render_quiz_verdict(check: Any, glossary: Glossary | None, color: bool) -> str:
-    """What `grade quiz` says right after an answer: right, or not and why, with the glossary terms."""
-    terms = {c: glossary[c] for c in check.concepts if glossary is not None and c in glossary}
+def render_quiz_question(q: Any, number: int, total: int, color: bool, language: str = DEFAULT) -> str:
+    """One question of `grade quiz`, as the terminal shows it, in `language`."""
+    return environment(color, language).get_template("quiz_question.txt.j2").render(
+        q=q, number=number, total=total, form=answer_forms(language)[q.type])
+
+
+def render_quiz_verdict(check: Any, glossary: Glossary | None, color: bool, language: str = DEFAULT) -> str:
+    """What `grade quiz` says right after an answer: right, or not and why, with the glossary terms, in
+    `language`."""
+    terms = {c: glossary[c].said_in(language) for c in check.concepts if glossary is not None and c in glossary}
     check = check.model_copy(update={key: terminal_text(getattr(check, key))
                                      for key in ("message", "why_it_matters", "what_to_try")})
-    return _environment(color).get_template("quiz_verdict.txt.j2").render(check=check, terms=terms)
+    return environment(color, language).get_template("quiz_verdict.txt.j2").render(check=check, terms=terms)
 
 
 def render_quiz_questions(spec: Any, student: str, questions: list[Any]) -> str:
-    """A student's own questions (their drawn numbers), as Markdown: `grade quiz N --show`."""
-    from grader.quiz.questions import ANSWER_FORMS
-
-    return _environment(False).get_template("quiz_questions.md.j2").render(
-        spec=spec, student=student, questions=questions, forms=ANSWER_FORMS)
+    """A student's own questions (their drawn numbers), as Markdown: `grade quiz N --show`, in the spec's
+    language."""
+    return environment(False, spec.language).get_template("quiz_questions.md.j2").render(
+        spec=spec, student=student, questions=questions, forms=answer_forms(spec.language))
 
 
 def render_answers_starter(spec: Any) -> str:
     """The answers file a quiz ships with: every question id, no answer (and no key)."""
-    return _environment(False).get_template("answers.yaml.j2").render(spec=spec)
+    return environment(False).get_template("answers.yaml.j2").render(spec=spec)
 
 
 def render_validation(reports: list[Any], color: bool) -> str:
     """The table `grade validate` prints, and every problem under it."""
-    return _environment(color).get_template("validate.txt.j2").render(reports=reports)
+    return environment(color).get_template("validate.txt.j2").render(reports=reports)
 
 
 def test_name(result: ExerciseResult, check: CheckResult, several: bool) -> str:

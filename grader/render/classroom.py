@@ -12,6 +12,7 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from grader.languages import DEFAULT, translations
 from grader.render import check_feedback, for_view, student_path, terminal_text, test_name
 from grader.results import ExerciseResult
 
@@ -51,19 +52,20 @@ def encode(payload: dict[str, Any]) -> str:
     return base64.b64encode(json.dumps(payload, ensure_ascii=False).encode()).decode("ascii")
 
 
-def publish(payload: dict[str, Any], summary_markdown: str, environ: Mapping[str, str] = os.environ) -> list[str]:
+def publish(payload: dict[str, Any], summary_markdown: str, environ: Mapping[str, str] = os.environ,
+            language: str = DEFAULT) -> list[str]:
     """On a GitHub Actions run: append `result=<base64>` to $GITHUB_OUTPUT and the feedback to
-    $GITHUB_STEP_SUMMARY. Returns the workflow commands (annotations) to print on stdout."""
+    $GITHUB_STEP_SUMMARY. Returns the workflow commands (annotations, in `language`) to print on stdout."""
     if environ.get("GITHUB_OUTPUT"):
         with open(environ["GITHUB_OUTPUT"], "a", encoding="utf-8") as out:
             out.write(f"result={encode(payload)}\n")
     if environ.get("GITHUB_STEP_SUMMARY"):
         with open(environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as out:
             out.write(summary_markdown.rstrip("\n") + "\n\n")
-    return annotations(payload["tests"])
+    return annotations(payload["tests"], language)
 
 
-def annotations(tests: list[dict[str, Any]]) -> list[str]:
+def annotations(tests: list[dict[str, Any]], language: str = DEFAULT) -> list[str]:
     """`::error file=…,line=…,title=…::message` for each failed test that points at a line: GitHub shows
     it on that line of the student's file. Checks failing for one reason (code that does not import)
     share one annotation."""
@@ -73,7 +75,8 @@ def annotations(tests: list[dict[str, Any]]) -> list[str]:
             found.setdefault((test["filename"], test["line_no"], test["message"]), []).append(test["name"])
     commands = []
     for (filename, line, message), names in found.items():
-        title = names[0] if len(names) == 1 else f"{len(names)} checks could not pass: {names[0]}, ..."
+        title = names[0] if len(names) == 1 else translations(language).gettext(
+            "%(count)s checks could not pass: %(first)s, ...") % {"count": len(names), "first": names[0]}
         commands.append(f"::error file={_escape_property(filename)},line={line},title={_escape_property(title)}::"
                         f"{_escape_data(message)}")
     return commands

@@ -9,7 +9,9 @@ import json
 import os
 from typing import TYPE_CHECKING, Any
 
-from grader.render import GLOSSARY_LINK_ENV, _environment, check_feedback, for_view, markdown_text, test_name
+from grader.languages import DEFAULT, translations
+from grader.render import (GLOSSARY_LINK_ENV, check_feedback, environment, for_view, language_of, markdown_text,
+                            test_name)
 from grader.results import ExerciseResult
 
 if TYPE_CHECKING:
@@ -36,7 +38,8 @@ def report(results: list[ExerciseResult], glossary: Glossary | None,
                 "tags": list(check.concepts),
                 "visibility": hidden_visibility if check.hidden else "visible",
             })
-    summary = _environment(False).get_template("gradescope_summary.md.j2").render(results=shown)
+    language = language_of(results[0]) if results else DEFAULT
+    summary = environment(False, language).get_template("gradescope_summary.md.j2").render(results=shown)
     return {
         "score": round(sum(r.score for r in results), 6),
         "execution_time": round(sum(r.duration for r in results)),
@@ -52,7 +55,8 @@ def _shown(result: ExerciseResult, hidden_visibility: str) -> ExerciseResult:
     does not name it, unless hidden checks are shown (`hidden_visibility="visible"`)."""
     if hidden_visibility == "visible" or not any(c.hidden for c in result.checks):
         return result
-    return result.model_copy(update={"checks": [c.model_copy(update={"title": "a hidden check"}) if c.hidden else c
+    hidden = translations(language_of(result)).gettext("a hidden check")
+    return result.model_copy(update={"checks": [c.model_copy(update={"title": hidden}) if c.hidden else c
                                                 for c in result.checks]})
 
 

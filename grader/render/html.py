@@ -10,31 +10,44 @@ from typing import TYPE_CHECKING, Any
 import jinja2
 from markupsafe import Markup, escape
 
-from grader.render import TEMPLATES, _concepts, for_view, results_of, visible
+from grader.languages import translations
+from grader.render import TEMPLATES, _concepts, add_word_filters, for_view, language_of, results_of, visible
 from grader.results import CourseResult, ExerciseResult
 
 if TYPE_CHECKING:
     from grader.glossary import Glossary, Term
 
 
+HTML_LANG = {"zh": "zh-Hans"}  # the page's `lang`: Simplified Chinese, so a browser picks fonts to match
+
+
 def render_html(result: ExerciseResult | CourseResult, glossary: Glossary | None) -> str:
-    result = for_view(result, visible)  # the template escapes markup; `visible` what markup cannot show
+    """The page, in the result's language."""
+    from grader.render.words import one_cause_once
+
+    language = language_of(result)
+    result = for_view(one_cause_once(result), visible)  # the template escapes markup; `visible` what markup cannot show
     results = results_of(result)
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, trim_blocks=True,
-                             lstrip_blocks=True, keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
-    terms = _concepts(results, glossary)
+                             lstrip_blocks=True, keep_trailing_newline=True, undefined=jinja2.StrictUndefined,
+                             extensions=["jinja2.ext.i18n"])
+    env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
+    add_word_filters(env, language)
+    terms = _concepts(results, glossary, language)
     env.filters["points"] = lambda value: f"{value:g}"
     env.filters["with_terms"] = lambda text, concepts: link_terms(str(text), [terms[c] for c in concepts if c in terms])
     return env.get_template("result.html.j2").render(
-        results=results, course=result if isinstance(result, CourseResult) else None, terms=terms)
+        results=results, course=result if isinstance(result, CourseResult) else None, terms=terms,
+        language=HTML_LANG.get(language, language))
 
 
 def link_terms(text: str, terms: list[Term]) -> Markup:
-    """`text`, escaped, with `code` spans shown as code and the first mention of each term (its name or an
-    alias, outside code) linked to its definition below and explained on hover."""
-    names = {name.lower(): term for term in terms for name in (term.term, *term.aliases) if len(name) > 2}
-    pattern = re.compile(r"\b(" + "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True)) + r")\b",
-                         re.IGNORECASE) if names else None
+    """`text`, escaped, with `code` spans shown as code and the first mention of each term (its name, an
+    alias or, in another language, its English name, outside code) linked to its definition below and
+    explained on hover."""
+    names = {name.lower(): term for term in terms for name in (term.term, *term.aliases, getattr(term, "english", ""))
+             if _linkable(name)}
+    pattern = _names_pattern(sorted(names, key=len, reverse=True)) if names else None
     linked: set[str] = set()
     out: list[Any] = []
     for index, part in enumerate(re.split(r"`([^`\n]+)`", text)):
@@ -43,6 +56,20 @@ def link_terms(text: str, terms: list[Term]) -> Markup:
         else:
             out.append(_link_prose(part, pattern, names, linked))
     return Markup("").join(out)
+
+
+def _linkable(name: str) -> bool:
+    """A name worth linking: longer than two letters, or a word of two or more Chinese characters (梯度)."""
+    return len(name) > 2 or (len(name) == 2 and not name.isascii())
+
+
+def _names_pattern(names: list[str]) -> re.Pattern[str]:
+    """The terms' names, longest first, each a whole word. Chinese is written without spaces, so a name in
+    Chinese characters is found anywhere; a name in Latin letters only between word boundaries."""
+    if all(name.isascii() for name in names):
+        return re.compile(r"\b(" + "|".join(re.escape(n) for n in names) + r")\b", re.IGNORECASE)
+    return re.compile("(" + "|".join(re.escape(n) if not n.isascii() else r"\b" + re.escape(n) + r"\b"
+                                     for n in names) + ")", re.IGNORECASE)
 
 
 def _link_prose(text: str, pattern: re.Pattern[str] | None, names: dict[str, Term], linked: set[str]) -> Markup:

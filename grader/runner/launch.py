@@ -1,5 +1,5 @@
 """The CLI's side of grading: copy the submission into a scratch folder, start the grading process
-(`grader.runner.grading`), wait for it within a deadline and read back its result. Nothing here
+(`grader.runner.judge`), wait for it within a deadline and read back its result. Nothing here
 imports torch, and whatever goes wrong becomes a result with a clear message, never a traceback.
 """
 
@@ -41,15 +41,15 @@ def cache_dir() -> Path:
 
 def grade(spec: ExerciseSpec, submission: Path | None = None, *, time_s: float | None = None,
           memory_mb: int | None = None, use_cache: bool = True, debug: bool = False,
-          record_dir: Path | None = None, processes: int | None = None, run_as_root: bool = False) -> ExerciseResult:
-    """Grade one submission (a file or a folder; default: the exercise's own working copy). `record_dir`
+          save_answers_to: Path | None = None, processes: int | None = None, run_as_root: bool = False) -> ExerciseResult:
+    """Grade one submission (a file or a folder; default: the exercise's own working copy). `save_answers_to`
     keeps every answer of the reference solution there (for a student copy, `grade export student`); an
     exercise without a reference solution (a student copy) is graded against its recorded answers."""
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="torchgrade-") as scratch:
         root = Path(scratch)
         staged = write_job(spec, submission, root, time_s=time_s, memory_mb=memory_mb, processes=processes,
-                           use_cache=use_cache, debug=debug, record_dir=record_dir, run_as_root=run_as_root)
+                           use_cache=use_cache, debug=debug, save_answers_to=save_answers_to, run_as_root=run_as_root)
         if isinstance(staged, str):
             return error_result(spec, staged, started)
         return _run_grading_process(spec, root, staged, started, debug)
@@ -57,7 +57,7 @@ def grade(spec: ExerciseSpec, submission: Path | None = None, *, time_s: float |
 
 def write_job(spec: ExerciseSpec, submission: Path | None, root: Path, *, time_s: float | None = None,
               memory_mb: int | None = None, processes: int | None = None, use_cache: bool = True,
-              debug: bool = False, record_dir: Path | None = None, run_as_root: bool = False,
+              debug: bool = False, save_answers_to: Path | None = None, run_as_root: bool = False,
               private: list[Path] | None = None) -> str | float:
     """Stage the submission in `root` and write the job file a grading process reads (`root/job.json`).
     `private`: folders student code must see only the way through (a batch's class folder). Returns the
@@ -85,8 +85,8 @@ def write_job(spec: ExerciseSpec, submission: Path | None, root: Path, *, time_s
         "private": [str(p.resolve()) for p in private or []],
         "result_file": str(root / "result.json"),
         "cache_dir": str(cache_dir()) if use_cache else None, "debug": debug,
-        "record_dir": str(record_dir.resolve()) if record_dir else None,
-        "recorded_dir": None if spec.solution_folder.is_dir() else str(spec.recorded_folder.resolve()),
+        "save_answers_to": str(save_answers_to.resolve()) if save_answers_to else None,
+        "answers_from": None if spec.solution_folder.is_dir() else str(spec.recorded_folder.resolve()),
         "preload": preload_modules(spec, staged),
         "checks": [{**c.model_dump(), "test_name": c.test_name} for c in spec.checks],
     }
@@ -108,14 +108,16 @@ def grading_env() -> dict[str, str]:
     return env
 
 
-def start(command: list[str], **popen: Any) -> subprocess.Popen[bytes]:
-    """Start a grading process (one-off or warm) in a session of its own, known as running: a sweep for
-    leftovers in another thread never takes it for one."""
+def start(command: list[str], extra_env: dict[str, str] | None = None, **popen: Any) -> subprocess.Popen[bytes]:
+    """Start a child process of the grader (a grading process, one-off or warm, or a quiz's key) in a session
+    of its own, known as running: a sweep for leftovers in another thread never takes it for one. The only
+    way this CLI process starts a child; `stop` ends it and all it left."""
     isolation.become_subreaper()  # whatever a grading leaves behind comes back here, and is ended
     with _RUNNING_LOCK:
         # -P: the working folder (a scratch folder, a batch's logs) is not on the path, so nothing there
         # can stand in for a module the grader imports.
-        proc = subprocess.Popen([sys.executable, "-P", "-m", *command], env=grading_env(), start_new_session=True, **popen)
+        proc = subprocess.Popen([sys.executable, "-P", "-m", *command], env={**grading_env(), **(extra_env or {})},
+                                start_new_session=True, **popen)
         _RUNNING.add(proc.pid)
     return proc
 
@@ -135,7 +137,7 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 def _run_grading_process(spec: ExerciseSpec, root: Path, deadline: float, started: float, debug: bool) -> ExerciseResult:
     log_path = root / "grading.log"
     with open(log_path, "wb") as log:
-        proc = start(["grader.runner.grading", str(root / "job.json")],
+        proc = start(["grader.runner.judge", str(root / "job.json")],
                      stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, cwd=root)
         try:
             proc.wait(timeout=deadline)
@@ -155,7 +157,7 @@ def read_result(spec: ExerciseSpec, root: Path, returncode: int | None, started:
     """The result a grading process wrote in `root`, or one saying the grader failed (never a traceback)."""
     result_file = root / "result.json"
     try:
-        return ExerciseResult.model_validate_json(result_file.read_text())
+        result = ExerciseResult.model_validate_json(result_file.read_text())
     except (OSError, ValidationError) as exc:
         try:
             log_tail = (root / "grading.log").read_text(errors="replace")[-3000:]
@@ -166,6 +168,15 @@ def read_result(spec: ExerciseSpec, root: Path, returncode: int | None, started:
         if debug:
             message += f"\n\n{type(exc).__name__}: {exc}\n{log_tail}"
         return error_result(spec, message, started)
+    return in_words(result, spec)
+
+
+def in_words(result: ExerciseResult, spec: ExerciseSpec) -> ExerciseResult:
+    """A result the grading process wrote (facts) with its messages said, from the exercise's catalogue, in
+    the language of `spec`'s texts."""
+    from grader.render.words import fill
+
+    return fill(result, {c.id: c for c in spec.checks}, spec.checks_folder, spec.language)
 
 
 def _kill(proc: subprocess.Popen[bytes]) -> None:

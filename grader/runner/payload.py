@@ -19,6 +19,8 @@ import math
 import struct
 from typing import Any
 
+from grader.failures import FailureKind
+
 MAGIC = b"TGPAYLOAD1\n"
 MAX_DEPTH = 64
 MAX_ITEMS = 2_000_000
@@ -32,8 +34,10 @@ ERROR_FIELDS: dict[str, type | str] = {
     "line": int, "column": int, "code": str, "function": str, "worker": str, "origin": "strings", "frames": "frames",
 }
 FRAME_FIELDS: dict[str, type] = {"file": str, "line": int, "function": str, "code": str}
-ERROR_KINDS = {"exception", "exit", "memory", "not-implemented", "file-size", "process-limit", "syntax", "grader",
-               "unsafe"}
+# The kinds a worker describes itself; the others (a timeout, a signal, no result...) the zygote sees.
+ERROR_KINDS = {FailureKind.EXCEPTION, FailureKind.EXIT, FailureKind.MEMORY, FailureKind.NOT_IMPLEMENTED,
+               FailureKind.FILE_SIZE, FailureKind.PROCESS_LIMIT, FailureKind.SYNTAX, FailureKind.GRADER,
+               FailureKind.UNSAFE}
 MAX_TEXT = 20_000  # characters of any one string in an error record
 
 

@@ -11,16 +11,16 @@ from typing import Any
 
 import pytest
 
-from grader.checks import CheckFailed
-from grader.render import explain_failure, explain_probe_failure
-from grader.runner.sides import ReferenceFailed, ReferenceNotRecorded, Side, StudentCodeFailed
+from grader.checks import SAID, CheckFailed, plain
+from grader.failures import FailureKind
+from grader.results import Failure, Said
+from grader.runner.sides import ReferenceFailed, ReferenceNotRecorded, Side, StudentCodeFailed, run_failure
 
 
 @dataclass
 class CaseOutcome:
     status: str  # passed | failed | error | skipped
-    message: str = ""
-    what_to_try: str | None = None
+    failure: Failure | None = None  # why it did not pass, as facts (the views put them into words)
     duration: float = 0.0
     slowest_probe: float = 0.0  # seconds of the slowest run of the student's code (the time limit is per run)
     device: str | None = None  # for checks parametrised over devices (grader.checks.devices.on_devices)
@@ -28,7 +28,6 @@ class CaseOutcome:
     file: str = ""  # the student's file and line the failure came from, when known
     line: int = 0
     concepts: list[str] = field(default_factory=list)  # glossary ids of the PyTorch error explained, if any
-    exception: Any = None  # grader.results.RaisedError: what the student's code raised, if it raised
     because_of: list[str] = field(default_factory=list)  # other checks whose problem this failure may follow from
 
 
@@ -96,58 +95,68 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
+def _said(message_id: str, **params: Any) -> Said:
+    return Said(id=message_id, params=plain(params))
+
+
 def _classify(report: pytest.TestReport, call: pytest.CallInfo[None], title: str | None, state: GradingState) -> CaseOutcome:
     duration = report.duration
     if report.skipped:
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
-        return CaseOutcome("skipped", reason.removeprefix("Skipped: "), duration=duration)
+        return CaseOutcome("skipped", Failure(kind=FailureKind.SKIPPED, said=_said(
+            "grader.skipped", reason=reason.removeprefix("Skipped: "))), duration=duration)
     if report.passed:
         return CaseOutcome("passed", duration=duration)
     exc = call.excinfo.value if call.excinfo else None
     if isinstance(exc, CheckFailed):
-        return CaseOutcome("failed", exc.message, exc.what_to_try, duration, because_of=exc.because_of)
+        what_to_try = Said(id=exc.what_to_try[SAID], params=exc.what_to_try["params"]) if exc.what_to_try else None
+        return CaseOutcome("failed", Failure(kind=FailureKind.VERDICT, said=Said(id=exc.said[SAID],
+                           params=exc.said["params"]), what_to_try=what_to_try), duration, because_of=exc.because_of)
     if isinstance(exc, StudentCodeFailed):
-        failure = explain_failure(exc.outcome, title, state.limits)
-        return CaseOutcome("failed", failure.message, failure.what_to_try, duration=duration, concepts=failure.concepts,
-                           exception=failure.exception, **location(exc.outcome))
+        failure = run_failure(exc.outcome)
+        concepts = list(entry.concepts) if (entry := explained_entry(failure)) else []
+        return CaseOutcome("failed", failure, duration=duration, concepts=concepts, **location(exc.outcome))
     if isinstance(exc, ReferenceFailed):
-        detail = explain_probe_failure(exc.outcome, title, state.limits)
-        return CaseOutcome("error", "The reference solution failed this check, so it could not judge your code. "
-                           "This is a problem with the exercise, not with your code: tell your instructor.\n\n" + detail,
-                           duration=duration)
+        failure = run_failure(exc.outcome).model_copy(update={"kind": FailureKind.REFERENCE_FAILED})
+        return CaseOutcome("error", failure, duration=duration)
     if isinstance(exc, ReferenceNotRecorded):
-        return CaseOutcome("error", "This check compares your code with the reference solution, and this copy of the "
-                           "course holds only the reference's recorded answers, none of them for what your code led "
-                           "the check to ask. It could not judge your code here (not your fault); your instructor's "
-                           "grading runs it in full.", duration=duration)
+        return CaseOutcome("error", Failure(kind=FailureKind.NOT_RECORDED, said=_said("grader.not-recorded")),
+                           duration=duration)
     if isinstance(exc, AssertionError) and report.when == "call":
-        return CaseOutcome("failed", str(exc) or "This check found a problem in your code.", duration=duration)
-    message = ("The grader hit an internal problem in this check, so it could not judge your code "
-               f"(not your fault; tell your instructor): {type(exc).__name__ if exc else 'error'}: {exc}")
-    if state.debug and call.excinfo is not None:
-        message += "\n\n" + "".join(traceback.format_exception(call.excinfo.value))
-    return CaseOutcome("error", message, duration=duration)
+        return CaseOutcome("failed", Failure(kind=FailureKind.VERDICT, said=_said("grader.assertion", text=str(exc))),
+                           duration=duration)
+    detail = "".join(traceback.format_exception(call.excinfo.value)) if state.debug and call.excinfo else ""
+    return CaseOutcome("error", Failure(kind=FailureKind.INTERNAL, said=_said(
+        "grader.internal", type=type(exc).__name__ if exc else "error", message=str(exc), traceback=detail)),
+        duration=duration)
+
+
+def explained_entry(failure: Failure) -> Any:
+    """The error catalogue's entry that recognised what a failed run raised, if one did."""
+    from grader.explain import entry_by_id
+
+    explained = failure.run.explained if failure.run else None
+    return entry_by_id(explained.id) if explained else None
 
 
 def roll_up(cases: list[CaseOutcome]) -> CaseOutcome:
     """One outcome for a check from all its cases: the worst one speaks for it. A check run per device
     also lists each device's status (a device skipped for want of a GPU stays 'skipped')."""
     if not cases:
-        return CaseOutcome("error", "This check did not run (the grader could not collect it).")
+        return CaseOutcome("error", Failure(kind=FailureKind.NOT_COLLECTED, said=_said("grader.not-collected")))
     duration = sum(c.duration for c in cases)
     devices = _device_statuses(cases)
     slowest = max(c.slowest_probe for c in cases)
     for status in ("error", "failed"):
         bad = [c for c in cases if c.status == status]
         if bad:
-            message = bad[0].message
-            if bad[0].device and len(devices) > 1:
-                message = f"Checked on the {device_name(bad[0].device)}. {message}"
-            return CaseOutcome(status, message, bad[0].what_to_try, duration, slowest, devices=devices,
-                               file=bad[0].file, line=bad[0].line, concepts=bad[0].concepts, exception=bad[0].exception,
-                               because_of=bad[0].because_of)
+            failure = bad[0].failure
+            if failure is not None and bad[0].device and len(devices) > 1:
+                failure = failure.model_copy(update={"device": bad[0].device})
+            return CaseOutcome(status, failure, duration, slowest, devices=devices, file=bad[0].file, line=bad[0].line,
+                               concepts=bad[0].concepts, because_of=bad[0].because_of)
     if all(c.status == "skipped" for c in cases):
-        return CaseOutcome("skipped", cases[0].message, duration=duration, slowest_probe=slowest, devices=devices)
+        return CaseOutcome("skipped", cases[0].failure, duration=duration, slowest_probe=slowest, devices=devices)
     return CaseOutcome("passed", duration=duration, slowest_probe=slowest, devices=devices)
 
 
@@ -167,9 +176,3 @@ def _device_statuses(cases: list[CaseOutcome]) -> list[tuple[str, str]]:
             previous = statuses.get(case.device, "skipped")
             statuses[case.device] = max(previous, case.status, key=order.__getitem__)
     return list(statuses.items())
-
-
-def device_name(device: str) -> str:
-    """How a message names the device a case ran on."""
-    return {"meta": "CPU, with PyTorch's meta device standing in for a GPU", "cuda": "GPU (CUDA)",
-            "cpu": "CPU"}.get(device, device)

@@ -4,7 +4,7 @@ A one-off grading process spends seconds importing torch, pytest and the grader 
 check. This one pays that once: it imports torch, forks its sandbox zygote (before any job, and
 before pytest, so no check, reference or test framework ever enters a worker's memory), imports the
 rest, freezes its heap, and then grades one job at a time in a forked child running the same
-`grading.run_job` as a one-off process. Jobs arrive as lines on stdin ("JOB_PATH TOKEN": a job file's
+`judge.run_job` as a one-off process. Jobs arrive as lines on stdin ("JOB_PATH TOKEN": a job file's
 path and an unguessable token); each answer is a line on REPLY_FD: "done TOKEN EXIT_CODE". Only this
 process holds REPLY_FD (its zygote and every job's child close it), and the token tells a real answer
 from anything else.
@@ -19,7 +19,7 @@ import time
 
 # What every exercise's grading imports: paid once here, inherited by every job's child.
 WARM_MODULES = ["pytest", "_pytest.python", "_pytest.runner", "_pytest.fixtures", "grader.runner.plugin",
-                "grader.runner.sides", "grader.render", "grader.results", "grader.checks"]
+                "grader.runner.sides", "grader.explain", "grader.results", "grader.checks"]
 
 
 def serve(reply_fd: int) -> int:
@@ -37,14 +37,14 @@ def serve(reply_fd: int) -> int:
     isolation.name_process("tg-pool")
     # Only torch and the sandbox are in memory here: every worker is forked from this zygote.
     sandbox = Sandbox(preload=ALWAYS_PRELOAD + sorted(PRELOAD_IF_IMPORTED))
-    from grader.runner import grading
+    from grader.runner import judge
 
     for name in WARM_MODULES + ALWAYS_PRELOAD + sorted(PRELOAD_IF_IMPORTED):  # checks import torchvision too
         try:
             importlib.import_module(name)
         except ImportError:
             pass  # an optional module missing here is missing for the checks too, and reported there
-    grading.warm_up_pytest()
+    judge.warm_up_pytest()
     from grader.explain import catalogue
 
     catalogue()  # the PyTorch errors' catalogue, parsed once for every job that explains one
@@ -67,7 +67,7 @@ def serve(reply_fd: int) -> int:
                 isolation.close_descriptors(keep={0, 1, 2, *sandbox.descriptors()})
                 isolation.name_process("tg-grading")
                 _log_to(os.path.join(os.path.dirname(job_path), "grading.log"))
-                code = grading.run_job(job_path, sandbox, started)
+                code = judge.run_job(job_path, sandbox, started)
             except BaseException:  # noqa: BLE001 - reported through the missing result and the log
                 import traceback
 

@@ -13,6 +13,9 @@ import sys
 from pathlib import Path
 from typing import Any, Callable
 
+from grader.checks import plain
+from grader.failures import FailureKind
+from grader.results import Explained, Failure, Run
 from grader.runner import payload
 from grader.runner.sandbox import ProbeJob, ProbeOutcome, Sandbox, load_payload_file
 
@@ -46,6 +49,40 @@ class ReferenceFailed(Exception):
         self.outcome = outcome
 
 
+def run_failure(outcome: ProbeOutcome) -> Failure:
+    """A run that did not finish, as the facts a result keeps: how it ended, the error record, the end of
+    what it printed, and the error catalogue's entry that recognised what was raised (`grader.explain`)."""
+    from grader.explain import recognise, summary
+
+    error = _kept(outcome.error or {})
+    kind = error.get("kind")
+    if kind not in FailureKind.__members__.values():
+        kind = {"timeout": FailureKind.TIMEOUT, "crashed": FailureKind.SIGNAL}.get(outcome.status, FailureKind.NO_RESULT)
+    found = recognise(outcome.error or {})
+    explained = Explained(id=found[0].id, facts=plain(found[1])) if found else None
+    # Running out of memory and unwritten code (NotImplementedError) have explanations of their own; any
+    # other exception the catalogue does not know is counted as not explained yet.
+    raised = bool(error.get("type")) and (kind == FailureKind.EXCEPTION or explained is not None)
+    run = Run(status=outcome.status, error=plain(error), output=outcome.output_tail[-MAX_KEPT_MESSAGE:], explained=explained,
+              summary=summary(error) if raised else "")
+    return Failure(kind=FailureKind(kind), run=run, during_import=error.get("during") == "import")
+
+
+# What of an error record a result keeps, and how much of each text (and of the printed output's end): more than
+# any view shows, far less than a worker may send (the frames, used only to recognise the error here, stay out).
+KEPT_FIELDS = ("kind", "during", "type", "message", "exit_code", "limit_mb", "limit_s", "file", "line", "column", "code",
+               "function", "worker", "signal", "size", "processes_refused", "process_limit")
+MAX_KEPT_MESSAGE, MAX_KEPT_FACT = 4_000, 1_000
+
+
+def _kept(error: dict[str, Any]) -> dict[str, Any]:
+    kept = {key: error[key] for key in KEPT_FIELDS if key in error}
+    for key, value in kept.items():
+        if isinstance(value, str):
+            kept[key] = value[:MAX_KEPT_MESSAGE if key == "message" else MAX_KEPT_FACT]
+    return kept
+
+
 def import_only(module: Any) -> list[str]:
     """The built-in probe that only imports the file; returns its public names."""
     return sorted(name for name in vars(module) if not name.startswith("_"))
@@ -66,14 +103,14 @@ class Side:
 
     def __init__(self, name: str, code_dir: Path, module: str, sandbox: Sandbox, run_dir: Path,
                  time_s: float, memory_mb: int, cache_dir: Path | None = None,
-                 record_dir: Path | None = None, recorded_dir: Path | None = None, processes: int = 64,
+                 save_answers_to: Path | None = None, answers_from: Path | None = None, processes: int = 64,
                  hide: list[str] | None = None, private: list[str] | None = None, run_as_root: bool = False):
-        """`record_dir`: also save every outcome there under its recording key (`grade export student`).
-        `recorded_dir`: run nothing; answer from the outcomes saved there (a student copy, where the
+        """`save_answers_to`: also save every outcome there under its recording key (`grade export student`).
+        `answers_from`: run nothing; answer from the outcomes saved there (a student copy, where the
         reference solution is absent)."""
         self.name = name
-        self._record_dir = record_dir
-        self._recorded_dir = recorded_dir
+        self._save_answers_to = save_answers_to
+        self._answers_from = answers_from
         self.code_dir = code_dir
         self.module = module
         self._sandbox = sandbox
@@ -112,21 +149,21 @@ class Side:
     def outcome(self, where: str, name: str, kwargs: dict[str, Any]) -> ProbeOutcome:
         key = json.dumps([where, name, kwargs], sort_keys=True, default=str)
         if key not in self._memo:
-            if self._recorded_dir is not None:
+            if self._answers_from is not None:
                 self._memo[key] = self._recorded(where, name, kwargs)
             else:
                 self._memo[key] = self._cached(where, name, kwargs) or self._execute(where, name, kwargs)
-                if self._record_dir is not None and self._memo[key].status == "ok":
+                if self._save_answers_to is not None and self._memo[key].status == "ok":
                     self._record(where, name, kwargs, self._memo[key])
         return self._memo[key]
 
     def _record(self, where: str, name: str, kwargs: dict[str, Any], outcome: ProbeOutcome) -> None:
-        self._record_dir.mkdir(parents=True, exist_ok=True)
-        _keep(self._record_dir / f"{recording_key(where, name, kwargs)}{RESULT_SUFFIX}",
+        self._save_answers_to.mkdir(parents=True, exist_ok=True)
+        _keep(self._save_answers_to / f"{recording_key(where, name, kwargs)}{RESULT_SUFFIX}",
               outcome.payload or payload.encode({"value": outcome.value}))
 
     def _recorded(self, where: str, name: str, kwargs: dict[str, Any]) -> ProbeOutcome:
-        path = self._recorded_dir / f"{recording_key(where, name, kwargs)}{RESULT_SUFFIX}"
+        path = self._answers_from / f"{recording_key(where, name, kwargs)}{RESULT_SUFFIX}"
         if not path.is_file():
             raise ReferenceNotRecorded(name, kwargs)
         outcome = ProbeOutcome(status="ok", duration=0.0)

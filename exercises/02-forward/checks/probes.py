@@ -12,7 +12,7 @@ from torch import nn
 from torch.nn.modules.module import register_module_module_registration_hook, register_module_parameter_registration_hook
 
 from grader.checks import pristine
-from grader.checks.batch import input_dependence
+from grader.checks.independence import input_dependence
 from grader.checks.observe import describe, describe_error
 from grader.checks.spies import ModelWatch
 
@@ -110,7 +110,7 @@ def output_shapes(module, seed: int) -> dict:
 
 def batch_independence(module, seed: int, n: int) -> dict:
     """Eval mode: how much each output row depends on each image of a batch of n (see
-    grader.checks.batch.input_dependence), and what the first forward call returned."""
+    grader.checks.independence.input_dependence), and what the first forward call returned."""
     model = _model(module, seed)
     model.eval()
     outputs = []

@@ -1,4 +1,4 @@
-"""The grading process: `python -m grader.runner.grading JOB.json` (`grade batch` keeps warm ones,
+"""The grading process: `python -m grader.runner.judge JOB.json` (`grade batch` keeps warm ones,
 `grader.runner.pool`, that run the same `run_job`).
 
 It is the only judge. It imports torch, forks the sandbox's zygote before any torch op (workers
@@ -52,9 +52,8 @@ def run_job(job_path: str, sandbox: Any, started: float) -> int:
 
 
 def _grade(job: dict[str, Any], sandbox: Any, started: float) -> ExerciseResult:
-    from grader.render import explain_failure
     from grader.runner import plugin
-    from grader.runner.sides import Side
+    from grader.runner.sides import Side, run_failure
 
     run_dir = Path(job["run_dir"])
     # What the student's code may use: its limits, and the packages the exercise allows beyond torch.
@@ -64,31 +63,31 @@ def _grade(job: dict[str, Any], sandbox: Any, started: float) -> ExerciseResult:
     # What student code must not read: every exercise's checks (hidden ones, recorded answers), the
     # solutions and quiz keys, the reference's cached answers. Its own files were copied elsewhere.
     secret = [str(Path(job["checks_folder"]).parent.parent), str(Path(job["solution_folder"]).parent),
-              job.get("cache_dir"), job.get("record_dir")]
+              job.get("cache_dir"), job.get("save_answers_to")]
     # And what it sees only the way through (to Python and its own copy): the temporary folder, where every
     # grading stages its copy, this grading's own folder, the grader's home, a batch's class folder.
     private = [tempfile.gettempdir(), str(run_dir.parent), str(Path.home()), *job.get("private", [])]
     student = Side("student", Path(job["submission_folder"]), job["module"], sandbox, run_dir,
                    job["time_s"], job["memory_mb"], processes=job["processes"], hide=[f for f in secret if f],
                    private=private, run_as_root=bool(job.get("run_as_root")))
-    record, recorded = job.get("record_dir"), job.get("recorded_dir")
+    record, recorded = job.get("save_answers_to"), job.get("answers_from")
     reference = Side("reference", Path(job["solution_folder"]), job["module"], sandbox, run_dir,
-                     job["time_s"], job["memory_mb"], cache_dir=cache, record_dir=Path(record) if record else None,
-                     recorded_dir=Path(recorded) if recorded else None, processes=job["processes"])
+                     job["time_s"], job["memory_mb"], cache_dir=cache, save_answers_to=Path(record) if record else None,
+                     answers_from=Path(recorded) if recorded else None, processes=job["processes"])
 
     loaded = student.try_import()
     if loaded.status != "ok":
-        failure = explain_failure(loaded, None, limits)
-        checks = [_check_result(c, "error", failure.message, failure.what_to_try, concepts=failure.concepts,
-                                exception=failure.exception, **plugin.location(loaded)) for c in job["checks"]]
-        return _result(job, checks, started, failure.message, student.isolation)
+        failure = run_failure(loaded)
+        concepts = list(entry.concepts) if (entry := plugin.explained_entry(failure)) else []
+        checks = [_check_result(c, "error", failure, concepts=concepts, **plugin.location(loaded)) for c in job["checks"]]
+        return _result(job, checks, started, limits, failure, student.isolation)
 
     outcomes = _run_pytest(job, student, reference, limits)
     causes = failure_causes({c["id"]: o for c, o in zip(job["checks"], outcomes)})
-    checks = [_check_result(c, o.status, o.message, o.what_to_try, o.duration, o.devices, o.slowest_probe,
-                            o.file, o.line, o.concepts, o.exception, causes.get(c["id"], ""))
+    checks = [_check_result(c, o.status, o.failure, o.duration, o.devices, o.slowest_probe, o.file, o.line, o.concepts,
+                            causes.get(c["id"], ""))
               for c, o in zip(job["checks"], outcomes)]
-    return _result(job, checks, started, isolation=student.isolation)
+    return _result(job, checks, started, limits, isolation=student.isolation)
 
 
 def failure_causes(outcomes: dict[str, Any]) -> dict[str, str]:
@@ -160,32 +159,28 @@ def warm_up_pytest() -> None:
         sys.modules.pop("test_warm_up", None)
 
 
-def _check_result(check: dict[str, Any], status: str, message: str = "", what_to_try: str | None = None,
-                  duration: float = 0.0, devices: list[tuple[str, str]] | None = None,
-                  slowest_probe: float = 0.0, file: str = "", line: int = 0, concepts: list[str] | None = None,
-                  exception: Any = None, because_of: str = "") -> CheckResult:
+def _check_result(check: dict[str, Any], status: str, failure: Any = None, duration: float = 0.0,
+                  devices: list[tuple[str, str]] | None = None, slowest_probe: float = 0.0, file: str = "", line: int = 0,
+                  concepts: list[str] | None = None, because_of: str = "") -> CheckResult:
+    """One check's result as facts: no words but the check's title (the views say the rest, `grader.render.words`)."""
     failed = status in ("failed", "error")
-    own = failed and not because_of  # a consequence of another check's problem takes that check's advice
     return CheckResult(
         id=check["id"], title=check["title"], status=status,  # type: ignore[arg-type]
         points=check["points"] if status == "passed" else 0.0, max_points=check["points"],
-        message=message if status != "passed" else "",
+        failure=failure if status != "passed" else None,
         # The check's own concepts, then those of the PyTorch error that made it fail (if it was explained).
         concepts=list(dict.fromkeys(check["concepts"] + (concepts or []) * failed)),
-        why_it_matters=check["why_it_matters"] if own else "",
-        what_to_try=(what_to_try or check["what_to_try"]) if own else "",
         hidden=check["hidden"], duration=round(duration, 3), slowest_probe=round(slowest_probe, 3),
         devices=[DeviceRun(device=d, status=s) for d, s in devices or []],  # type: ignore[arg-type]
-        file=file if failed else "", line=line if failed else 0, exception=exception if failed else None,
-        because_of=because_of if failed else "",
+        file=file if failed else "", line=line if failed else 0, because_of=because_of if failed else "",
     )
 
 
-def _result(job: dict[str, Any], checks: list[CheckResult], started: float, message: str = "",
-            isolation: dict[str, str] | None = None) -> ExerciseResult:
+def _result(job: dict[str, Any], checks: list[CheckResult], started: float, limits: dict[str, Any],
+            failure: Any = None, isolation: dict[str, str] | None = None) -> ExerciseResult:
     return ExerciseResult.from_checks(
         exercise=job["exercise"], exercise_id=job["exercise_id"], title=job["title"], checks=checks,
-        duration=time.monotonic() - started, message=message, isolation=isolation,
+        duration=time.monotonic() - started, failure=failure, isolation=isolation, limits=limits,
     )
 
 
