@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from grader.catalog import Course, find_course
+from grader.course import Course, find_course
 from grader.progress import Progress
 from grader.yamlfile import SpecError
 
@@ -439,9 +439,12 @@ def quiz(ctx: click.Context, ref: str, student: str | None, show: bool, starter:
     progress = Progress.load(progress_path)
     progress.record(result)
     progress.save(progress_path)
+    from grader.languages import translations
+
     right = sum(1 for c in result.checks if c.status == "passed")
-    click.echo(f"\nScore: {result.score:g}/{result.max_score:g} ({right} of {len(result.checks)} right). "
-               f"Recorded; `grade list` shows your last score.")
+    click.echo("\n" + translations(spec.language).gettext(
+        "Score: %(score)s/%(max_score)s (%(right)s of %(total)s right). Recorded; `grade list` shows your last score.")
+        % {"score": f"{result.score:g}", "max_score": f"{result.max_score:g}", "right": right, "total": len(result.checks)})
     ctx.exit(0 if result.passed else 1)
 
 
@@ -462,21 +465,17 @@ def show(ctx: click.Context, ref: str) -> None:
 @click.pass_context
 def hint(ctx: click.Context, ref: str) -> None:
     """Show the next hint for exercise N (one more each time you ask)."""
+    from grader.render import render_hints, use_color
+
     spec = _spec(ctx, ref)
-    if not spec.hints:
-        click.echo(f"Exercise {spec.id} has no hints. Read its instructions: exercises/{spec.name}/README.md")
-        return
-    path = Progress.path_for(_course(ctx).root)
-    progress = Progress.load(path)
-    entry = progress.of(spec.name)
-    shown = min(entry.hints_shown + 1, len(spec.hints))
-    entry.hints_shown = shown
-    progress.save(path)
-    for number, text in enumerate(spec.hints[:shown], start=1):
-        click.echo(click.style(f"Hint {number} of {len(spec.hints)}", bold=True))
-        click.echo(text.strip() + "\n")
-    if shown == len(spec.hints):
-        click.echo("That was the last hint.")
+    shown = 0
+    if spec.hints:
+        path = Progress.path_for(_course(ctx).root)
+        progress = Progress.load(path)
+        entry = progress.of(spec.name)
+        shown = entry.hints_shown = min(entry.hints_shown + 1, len(spec.hints))
+        progress.save(path)
+    click.echo(render_hints(spec, shown, use_color(sys.stdout.isatty())), nl=False)
 
 
 @main.command("glossary")

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from conftest import has_gpu
-from grader.catalog import Course
+from grader.course import Course
 from metamorphic import variants
 
 ROOT = Path(__file__).resolve().parent.parent

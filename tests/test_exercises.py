@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.catalog import Course
+from grader.course import Course
 from grader.render import render_exercise_page
 from conftest import has_gpu
 

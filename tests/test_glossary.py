@@ -6,7 +6,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from grader.catalog import Course
+from grader.course import Course
 from grader.glossary import load_glossary
 from grader.render import render_glossary_page
 from grader.yamlfile import SpecError

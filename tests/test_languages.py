@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.catalog import Course
+from grader.course import Course
 from grader.glossary import load_glossary
 from grader.languages import LANGUAGES, LOCALE, UNTRANSLATED, beside, choose, translations
 
@@ -165,3 +165,19 @@ def test_every_exercise_has_all_its_words_in_each_language(language):
         before = languages.UNTRANSLATED[language]
         Course(ROOT, language=language).resolve(str(spec.id))
         assert languages.UNTRANSLATED[language] == before, f"{spec.name}: texts left in English"
+
+
+ENGLISH_LABELS = ("What happened", "Why it matters", "What to try", "Score", "did not pass", "Read in the glossary",
+                  "It happened", "Most likely", "PASS", "FAIL", "Hint ", "That was the last hint")
+
+
+@pytest.mark.slow
+def test_the_starter_is_graded_in_chinese_but_code_and_names(grade, tmp_path):
+    ran = grade("exercise", "3", "--lang", "zh")
+    assert ran.code == 1 and "发生了什么：" in ran.stdout and "为什么重要：" in ran.stdout and "得分：" in ran.stdout
+    assert [label for label in ENGLISH_LABELS if label in ran.stdout] == []
+    assert "`optimizer.zero_grad()`" in ran.stdout  # code stays code
+    hints = grade("hint", "3", "--lang", "zh", env={"TORCHGRADE_PROGRESS": str(tmp_path / "progress.json")})
+    assert hints.code == 0 and hints.stdout.startswith("提示 1（共 4 条）")
+    chosen = grade("exercise", "3", env={"TORCHGRADE_LANG": "zh"}).stdout
+    assert "发生了什么：" in chosen  # the environment chooses the language too

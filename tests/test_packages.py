@@ -13,7 +13,7 @@ import pytest
 from grader.authoring.classroom import Pins, render_workflow
 from grader.authoring.export import Export, student_readme
 from grader.authoring.gradescope import render_scripts
-from grader.catalog import Course
+from grader.course import Course
 from conftest import run_in_words
 from grader.runner.launch import from_package, preload_modules
 from grader.runner.sandbox import ProbeOutcome

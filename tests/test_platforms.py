@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.catalog import Course
+from grader.course import Course
 from grader.render import render_result
 from grader.render.classroom import annotations, report
 from grader.results import CheckResult, CourseResult, ExerciseResult

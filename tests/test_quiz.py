@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from grader.catalog import Course
+from grader.course import Course
 from grader.quiz.answers import is_right, normalise_text
 from grader.quiz.grading import compute_key, compute_keys, judge, variants
 from grader.quiz.questions import LETTERS, Question, render, variant

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.catalog import Course
+from grader.course import Course
 from grader.yamlfile import SpecError
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -147,7 +147,7 @@ def test_validate_names_a_message_id_no_catalogue_has(tmp_path):
 
 
 def test_every_shipped_exercise_names_only_messages_it_has():
-    from grader.catalog import Course
+    from grader.course import Course
 
     for spec in Course(ROOT).load_all():  # loading runs the static check; a problem would raise
         if spec.kind == "code":

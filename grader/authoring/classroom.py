@@ -13,7 +13,7 @@ from pathlib import Path
 
 from grader.authoring import export_templates
 from grader.authoring.export import (Export, ExportError, export_student, export_student_and_grading_copy)
-from grader.catalog import Course
+from grader.course import Course
 from grader.spec import packages_of
 
 TEMPLATES = Path(__file__).parent / "templates"

@@ -28,7 +28,7 @@ import yaml
 
 import grader
 from grader.authoring import export_templates
-from grader.catalog import Course
+from grader.course import Course
 from grader.runner.sides import RESULT_SUFFIX
 from grader.spec import KEY_FILE, RECORDED_FOLDER, STUDENT_COPY_FILE, ExerciseSpec, packages_of
 from grader.yamlfile import load_yaml

@@ -15,7 +15,7 @@ from pathlib import Path
 from grader.authoring import export_templates
 from grader.authoring.classroom import Pins
 from grader.authoring.export import Export, ExportError, export_grading_copy
-from grader.catalog import Course
+from grader.course import Course
 
 TEMPLATES = Path(__file__).parent / "templates" / "gradescope"
 EXECUTABLE = 0o755

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import jinja2
 
-from grader.catalog import FOLDER_PATTERN, Course
+from grader.course import FOLDER_PATTERN, Course
 from grader.spec import ID_PATTERN
 
 TEMPLATES = Path(__file__).parent / "templates"

@@ -10,6 +10,7 @@ from typing import Any, Callable
 
 import click
 
+from grader.languages import translations
 from grader.quiz.answers import AnswerError, is_blank, parse
 from grader.quiz.grading import compute_key, judge, result_of, variants
 from grader.results import ExerciseResult
@@ -23,32 +24,33 @@ def ask(spec: ExerciseSpec, student: str, glossary: Any, color: bool,
     """Ask every question of `spec` for `student`; the result has one check per question."""
     from grader.render import render_quiz_question, render_quiz_verdict
 
+    _ = translations(spec.language).gettext
     started = time.monotonic()
-    click.echo(f"Preparing quiz {spec.id} for {student}...", err=True)
+    click.echo(_("Preparing quiz %(id)s for %(student)s...") % {"id": spec.id, "student": student}, err=True)
     key = compute_key(spec, student)
-    read = read or _prompt
+    read = read or (lambda: _prompt(_("Your answer")))
     texts = variants(spec, student)
     checks = []
     for number, (question, text) in enumerate(zip(spec.questions, texts), start=1):
         click.echo("\n" + render_quiz_question(text, number, len(texts), color, spec.language), nl=False)
-        raw = _read_answer(question, read)
+        raw = _read_answer(question, read, _("Try again (Enter skips)."))
         check = judge(question, text, raw, key[question.id])
         checks.append(check)
         if raw is None:
-            click.echo("  Skipped.")
+            click.echo("  " + _("Skipped."))
         else:
             click.echo(render_quiz_verdict(check, glossary, color, spec.language), nl=False)
     return result_of(spec, checks, started)
 
 
-def _prompt() -> str:
-    answer = click.prompt("Your answer", default="", show_default=False, prompt_suffix=": ")
+def _prompt(label: str) -> str:
+    answer = click.prompt(label, default="", show_default=False, prompt_suffix=": ")
     if not sys.stdin.isatty():  # piped answers are not echoed by a terminal: show them, so the log reads well
         click.echo(answer)
     return answer
 
 
-def _read_answer(question: Any, read: Callable[[], str]) -> str | None:
+def _read_answer(question: Any, read: Callable[[], str], again: str) -> str | None:
     for _ in range(MAX_RETRIES):
         try:
             raw = read()
@@ -60,5 +62,5 @@ def _read_answer(question: Any, read: Callable[[], str]) -> str | None:
             parse(question.type, raw, len(question.options))
             return raw
         except AnswerError as exc:
-            click.echo(f"  {exc}. Try again (Enter skips).")
+            click.echo(f"  {exc}. {again}")
     return raw

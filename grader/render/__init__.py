@@ -449,6 +449,11 @@ def render_exercise_page(spec: Any) -> str:
     return environment(False, spec.language).get_template("exercise.md.j2").render(spec=spec, link=link)
 
 
+def render_hints(spec: Any, shown: int, color: bool) -> str:
+    """`grade hint N`: the first `shown` hints of an exercise, in its language (or that it has none)."""
+    return environment(color, spec.language).get_template("hints.txt.j2").render(spec=spec, shown=shown)
+
+
 def render_exercise_list(rows: list[dict[str, Any]], color: bool, language: str = DEFAULT) -> str:
     """`grade list`: the exercises, their kinds, titles and last scores, in `language`."""
     return environment(color, language).get_template("list.txt.j2").render(rows=rows)
