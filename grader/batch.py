@@ -20,6 +20,7 @@ import queue
 import secrets
 import select
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -409,6 +410,58 @@ def _grade_warm(warm: WarmGrader, spec: ExerciseSpec, submission: Path, options:
 # ----------------------------------------------------------------------------- gradebook and statistics
 
 
+@dataclass
+class Graded:
+    """What `grade_class` leaves: every record of the journal (earlier runs' too), how many this run graded,
+    and how long it took."""
+
+    records: list[Record]
+    graded_now: int
+    seconds: float
+
+
+def grade_class(folder: Path, specs: list[ExerciseSpec], options: GradingOptions, *, out: Path,
+                workers: int | None = None, resume: bool = False, shard: str | None = None) -> Graded:
+    """`grade batch`: every student folder of `folder` (or one shard of them) times every exercise of `specs`,
+    each result kept in the journal beside the gradebook `out` the moment it is known; with `resume`, only
+    what the journal lacks. BatchError (nothing to grade, an earlier journal, a journal that cannot be
+    written) and BatchInterrupted say what is kept and how to go on."""
+    students = find_students(folder)
+    if shard:
+        students = [s for s in students if in_shard(s, parse_shard(shard))]
+    if not students:
+        raise BatchError(f"No student folders in {folder}{' for shard ' + shard if shard else ''}. Put each "
+                         "student's files in a folder named after them: DIR/alice/train.py, DIR/bob/...")
+    journal = Journal(Journal.path_for(out))
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BatchError(f"Cannot make the folder {out.parent} for the gradebook: {exc.strerror}.") from None
+    earlier = journal.read()
+    if earlier and not resume:
+        raise BatchError(f"{journal.path} already holds {len(earlier)} results of an earlier batch. Pass --resume "
+                         "to grade only what is missing, or move the file away to start over.")
+    have = set(latest(earlier))
+    tasks = [Task(s, spec) for s in students for spec in specs if (s, spec.name) not in have]
+    display = Display(len(tasks), sys.stderr.isatty())
+    # Student code sees the class folder and the gradebook's only the way through: nobody reads another's work.
+    options.private = (str(folder.resolve()), str(out.resolve().parent))
+    run = BatchRun(root=folder, options=options, workers=workers or os.cpu_count() or 1, journal=journal,
+                   on_result=display.record)
+    started = time.monotonic()
+    try:
+        run_batch(tasks, run)
+    except OSError as exc:  # the journal could not be written (disk full, say): stop, keeping what is there
+        raise BatchError(f"Cannot write {exc.filename or journal.path}: {exc.strerror}. The results written "
+                         f"before are kept in {journal.path}; fix this and run again with --resume.") from None
+    except KeyboardInterrupt:
+        raise BatchInterrupted(f"Interrupted: {display.done} results of this run are kept in {journal.path}. "
+                               "Run the same command with --resume to grade the rest.") from None
+    finally:
+        display.close()
+    return Graded(journal.read(), display.done, time.monotonic() - started)
+
+
 def gradebook(records: list[Record], exercises: list[str]) -> list[dict[str, Any]]:
     """One row per student: points per exercise (empty where not graded), total and maximum."""
     by_student: dict[str, dict[str, ExerciseResult]] = {}
@@ -476,11 +529,13 @@ def error_statistics(records: list[Record], top: int = 5) -> dict[str, Any]:
 
 def failure_key(check: Any) -> str:
     """What a failure is, for counting alike ones together: its message id, or for a run of the student's
-    code that did not finish, the error catalogue's entry (else what was raised, else how it ended)."""
+    code that did not finish, the error catalogue's entry (else what was raised, else how it ended). (A
+    verdict that tells of an error the probe caught counts by its message id; `error_statistics` counts
+    the error.)"""
     failure = check.failure
     if failure is None:
         return check.status
-    if failure.run is not None:
+    if failure.run is not None and failure.said is None:
         run = failure.run
         return run.explained.id if run.explained else run.summary or str(failure.kind)
     return failure.said.id if failure.said else str(failure.kind)

@@ -5,15 +5,17 @@ exercise definition. This process never imports torch; only the grading process 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
 import click
 
 from grader.course import Course, find_course
-from grader.progress import Progress
+from grader.progress import Progress, next_hint, record_results
 from grader.yamlfile import SpecError
 
+GLOSSARY_URL_ENV = "TORCHGRADE_GLOSSARY_URL"  # where the course publishes its glossary page (links in feedback)
 FORMAT = click.Choice(["text", "markdown", "json", "html", "junit", "classroom", "gradescope"])
 
 
@@ -35,6 +37,7 @@ def _course(ctx: click.Context) -> Course:
     if "course" not in obj:
         obj["course"] = find_course(explicit=obj.get("course_dir"))
         obj["course"].language = _language(ctx)
+        obj["course"].glossary_url = os.environ.get(GLOSSARY_URL_ENV)
     return obj["course"]
 
 
@@ -175,7 +178,7 @@ def _grading_course(ctx: click.Context, checks_from: Path | None) -> Course:
     if not (checks_from / "exercises").is_dir():
         raise click.UsageError(f"--checks-from {checks_from}: no exercises/ folder in it. Pass the grading copy "
                                "written by `grade export classroom --checks-out DIR`.")
-    return Course(checks_from.resolve(), language=_language(ctx))
+    return Course(checks_from.resolve(), language=_language(ctx), glossary_url=os.environ.get(GLOSSARY_URL_ENV))
 
 
 @main.command("exercise")
@@ -261,9 +264,6 @@ def batch(ctx: click.Context, folder: Path, refs: tuple[str, ...], workers: int 
           memory_limit: int | None, process_limit: int | None, no_cache: bool, debug: bool, run_as_root: bool) -> None:
     """Grade a whole class: DIR holds one folder per student (named by the student's id) with their files
     for one or more exercises. Every exercise and quiz, or only N..."""
-    import os
-    import time
-
     from grader import batch as b
 
     grading = _grading_course(ctx, checks_from)
@@ -271,42 +271,10 @@ def batch(ctx: click.Context, folder: Path, refs: tuple[str, ...], workers: int 
         specs = [grading.resolve(r) for r in refs] if refs else grading.load_all()
     except SpecError as exc:
         raise DefinitionError(exc) from None
-    students = b.find_students(folder)
-    if shard:
-        students = [s for s in students if b.in_shard(s, b.parse_shard(shard))]
-    if not students:
-        raise b.BatchError(f"No student folders in {folder}{' for shard ' + shard if shard else ''}. Put each "
-                           "student's files in a folder named after them: DIR/alice/train.py, DIR/bob/...")
-    journal = b.Journal(b.Journal.path_for(out))
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise b.BatchError(f"Cannot make the folder {out.parent} for the gradebook: {exc.strerror}.") from None
-    earlier = journal.read()
-    if earlier and not resume:
-        raise b.BatchError(f"{journal.path} already holds {len(earlier)} results of an earlier batch. Pass --resume "
-                           "to grade only what is missing, or move the file away to start over.")
-    have = set(b.latest(earlier))
-    tasks = [b.Task(s, spec) for s in students for spec in specs if (s, spec.name) not in have]
-    display = b.Display(len(tasks), sys.stderr.isatty())
     options = _options(time_limit, memory_limit, process_limit, no_cache, debug, None, run_as_root)
-    # Student code sees the class folder and the gradebook's only the way through: nobody reads another's work.
-    options.private = (str(folder.resolve()), str(out.resolve().parent))
-    run = b.BatchRun(root=folder, options=options,
-                     workers=workers or os.cpu_count() or 1, journal=journal, on_result=display.record)
-    started = time.monotonic()
-    try:
-        b.run_batch(tasks, run)
-    except OSError as exc:  # the journal could not be written (disk full, say): stop, keeping what is there
-        raise b.BatchError(f"Cannot write {exc.filename or journal.path}: {exc.strerror}. The results written "
-                           f"before are kept in {journal.path}; fix this and run again with --resume.") from None
-    except KeyboardInterrupt:
-        raise b.BatchInterrupted(f"Interrupted: {display.done} results of this run are kept in {journal.path}. "
-                                 "Run the same command with --resume to grade the rest.") from None
-    finally:
-        display.close()
-    _gradebook(ctx, journal.read(), [s.name for s in specs], out, reports, report_format,
-               graded_now=display.done, seconds=time.monotonic() - started)
+    graded = b.grade_class(folder, specs, options, out=out, workers=workers, resume=resume, shard=shard)
+    _gradebook(ctx, graded.records, [s.name for s in specs], out, reports, report_format,
+               graded_now=graded.graded_now, seconds=graded.seconds)
 
 
 @main.command("merge")
@@ -350,11 +318,7 @@ def _report(ctx: click.Context, result, record: bool, fmt: str, output: Path | N
 
     course = _course(ctx)
     if record:
-        progress_path = Progress.path_for(course.root)
-        progress = Progress.load(progress_path)
-        for one in results_of(result):
-            progress.record(one)
-        progress.save(progress_path)
+        record_results(course.root, results_of(result))
     try:
         glossary = course.glossary
     except SpecError:
@@ -384,13 +348,11 @@ def _publish_to_github(result, glossary) -> None:  # noqa: ANN001
     """On a GitHub Actions run: the step output the Classroom reporter reads, the feedback on the run's
     summary page (glossary links to this commit's glossary), annotations on the student's lines, and the
     plain feedback in the step's log."""
-    import os
-
-    from grader.render import GLOSSARY_LINK_ENV, classroom, language_of, render_result, results_of
+    from grader.render import classroom, language_of, render_result, results_of
 
     link = classroom.summary_links()
-    if link and GLOSSARY_LINK_ENV not in os.environ:
-        os.environ[GLOSSARY_LINK_ENV] = link
+    if link and glossary is not None and glossary.url is None:
+        glossary.url = link
     payload = classroom.report(results_of(result), glossary)
     for command in classroom.publish(payload, render_result(result, "markdown", glossary),
                                      language=language_of(result)):
@@ -424,27 +386,18 @@ def quiz(ctx: click.Context, ref: str, student: str | None, show: bool, starter:
     if show:
         click.echo(render_quiz_questions(spec, who, variants(spec, who)), nl=False)
         return
-    from grader.quiz.interactive import ask
+    from grader.quiz.interactive import ask, said_score
 
     try:
         glossary = _course(ctx).glossary
     except SpecError:
         glossary = None
-    color = use_color(sys.stdout.isatty())
     try:
-        result = ask(spec, who, glossary, color)
+        result = ask(spec, who, glossary, use_color(sys.stdout.isatty()))
     except QuizError as exc:
         raise click.ClickException(f"the quiz could not be prepared: {exc}") from None
-    progress_path = Progress.path_for(_course(ctx).root)
-    progress = Progress.load(progress_path)
-    progress.record(result)
-    progress.save(progress_path)
-    from grader.languages import translations
-
-    right = sum(1 for c in result.checks if c.status == "passed")
-    click.echo("\n" + translations(spec.language).gettext(
-        "Score: %(score)s/%(max_score)s (%(right)s of %(total)s right). Recorded; `grade list` shows your last score.")
-        % {"score": f"{result.score:g}", "max_score": f"{result.max_score:g}", "right": right, "total": len(result.checks)})
+    record_results(_course(ctx).root, [result])
+    click.echo("\n" + said_score(result, spec.language))
     ctx.exit(0 if result.passed else 1)
 
 
@@ -456,7 +409,7 @@ def show(ctx: click.Context, ref: str) -> None:
     """Print the instructions of exercise N (the same Markdown as its README.md)."""
     from grader.render import render_exercise_page
 
-    click.echo(render_exercise_page(_spec(ctx, ref)), nl=False)
+    click.echo(render_exercise_page(_spec(ctx, ref), _course(ctx).glossary_url), nl=False)
 
 
 @main.command("hint")
@@ -468,13 +421,7 @@ def hint(ctx: click.Context, ref: str) -> None:
     from grader.render import render_hints, use_color
 
     spec = _spec(ctx, ref)
-    shown = 0
-    if spec.hints:
-        path = Progress.path_for(_course(ctx).root)
-        progress = Progress.load(path)
-        entry = progress.of(spec.name)
-        shown = entry.hints_shown = min(entry.hints_shown + 1, len(spec.hints))
-        progress.save(path)
+    shown = next_hint(_course(ctx).root, spec.name, len(spec.hints)) if spec.hints else 0
     click.echo(render_hints(spec, shown, use_color(sys.stdout.isatty())), nl=False)
 
 

@@ -30,6 +30,7 @@ class UnknownExercise(click.UsageError):
 class Course:
     root: Path
     language: str = "en"  # the language its exercises' texts are shown in (grader.languages)
+    glossary_url: str | None = None  # where its glossary page is published (grader.glossary.Glossary.url)
     _specs: dict[Path, ExerciseSpec] = field(default_factory=dict, repr=False)
     _translated: dict[Path, ExerciseSpec] = field(default_factory=dict, repr=False)
 
@@ -52,7 +53,9 @@ class Course:
 
     @cached_property
     def glossary(self) -> Glossary:
-        return load_glossary(self.glossary_folder, self.root)
+        glossary = load_glossary(self.glossary_folder, self.root)
+        glossary.url = self.glossary_url
+        return glossary
 
     def exercise_folders(self) -> list[Path]:
         """Every `NN-slug/` folder holding an `exercise.yaml`, in number order."""

@@ -13,6 +13,7 @@ from grader.spec import ID_PATTERN
 from grader.yamlfile import Problem, SpecError, YamlDoc, load_yaml
 
 GLOSSARY_PAGE = "README.md"
+GLOSSARY_PAGE_PATH = "glossary/README.md"  # the page, from the course's root
 
 
 class TermWords(BaseModel):
@@ -72,11 +73,18 @@ class SaidTerm:
 
 
 class Glossary:
-    """All terms by id, plus lookup by alias."""
+    """All terms by id, plus lookup by alias. `url`: where the glossary page is published, for links from
+    feedback read elsewhere (a workflow run's summary, Gradescope); None: the course's own page,
+    `glossary/README.md`, linked relatively."""
 
-    def __init__(self, terms: dict[str, Term], folder: Path):
+    def __init__(self, terms: dict[str, Term], folder: Path, url: str | None = None):
         self.terms = dict(sorted(terms.items(), key=lambda kv: kv[1].term.lower()))
         self.folder = folder
+        self.url = url
+
+    def link(self, term_id: str) -> str:
+        """The link to a term's definition."""
+        return f"{self.url or GLOSSARY_PAGE_PATH}#{term_id}"
 
     def __contains__(self, term_id: str) -> bool:
         return term_id in self.terms

@@ -49,3 +49,22 @@ class Progress(BaseModel):
     def record(self, result: ExerciseResult) -> None:
         entry = self.of(result.exercise)
         entry.last_score, entry.max_score, entry.passed = result.score, result.max_score, result.passed
+
+
+def record_results(course_root: Path, results: list[ExerciseResult]) -> None:
+    """Keep each result's score as the exercise's last (`grade exercise`, `grade all`, `grade quiz`)."""
+    path = Progress.path_for(course_root)
+    progress = Progress.load(path)
+    for result in results:
+        progress.record(result)
+    progress.save(path)
+
+
+def next_hint(course_root: Path, exercise: str, hints: int) -> int:
+    """How many of an exercise's `hints` to show now: one more than last time, at most all of them."""
+    path = Progress.path_for(course_root)
+    progress = Progress.load(path)
+    entry = progress.of(exercise)
+    entry.hints_shown = min(entry.hints_shown + 1, hints)
+    progress.save(path)
+    return entry.hints_shown

@@ -3,6 +3,7 @@ check is never counted as passed), and text, Markdown and JSON all render the sa
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import pytest
@@ -70,12 +71,13 @@ def test_no_color_and_dumb_terminals(monkeypatch):
     assert not use_color(True)
 
 
-def test_markdown_view_links_each_concept(glossary, monkeypatch):
+def test_markdown_view_links_each_concept(glossary):
     result = _result(_check("b", "failed"))
     text = render_result(result, "markdown", glossary)
     assert "[Gradient](glossary/README.md#gradient)" in text and "[Optimizer](glossary/README.md#optimizer)" in text
-    monkeypatch.setenv("TORCHGRADE_GLOSSARY_URL", "https://course.example/glossary")
-    assert "(https://course.example/glossary#gradient)" in render_result(result, "markdown", glossary)
+    published = copy.copy(glossary)
+    published.url = "https://course.example/glossary"  # what the CLI takes from TORCHGRADE_GLOSSARY_URL
+    assert "(https://course.example/glossary#gradient)" in render_result(result, "markdown", published)
 
 
 def test_json_view_is_the_model(glossary):

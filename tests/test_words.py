@@ -152,3 +152,27 @@ def test_every_shipped_exercise_names_only_messages_it_has():
     for spec in Course(ROOT).load_all():  # loading runs the static check; a problem would raise
         if spec.kind == "code":
             assert Messages(spec.checks_folder).entries
+
+
+def test_an_error_the_probe_caught_is_explained_and_counted_like_one_that_escaped():
+    from grader import batch
+    from grader.checks.observe import said_error
+    from grader.runner.plugin import caught_run
+
+    error = {"kind": "exception", "during": "probe", "type": "RuntimeError", "file": "model.py", "line": 23,
+             "message": "mat1 and mat2 shapes cannot be multiplied (4x6272 and 1568x128)", "code": "x = self.fc1(x)"}
+    words = said("forward.raised", error=said_error(error))
+    run = caught_run(words)
+    assert run.explained.id == "matmul-shapes" and run.summary.startswith("RuntimeError: mat1 and mat2")
+    failure = Failure(kind=FailureKind.VERDICT, said=Said(id=words[SAID], params=words["params"]), run=run)
+    check = CheckResult(id="a", title="a", status="failed", points=0, max_points=1, failure=failure)
+    from grader.render.words import failure_words
+
+    messages = Messages(None)  # an exercise's message, as its catalogue would hold it
+    messages.entries["forward.raised"] = {"message": "For a batch of 4 images forward {{ error }}."}
+    message, tip = failure_words(failure, "a", {}, messages)
+    assert message.startswith("For a batch of 4 images forward raised RuntimeError: mat1 and mat2 shapes")
+    assert "6272 numbers per example" in message and "Most likely:" in message and "nn.Linear(6272" in tip
+    stats = batch.error_statistics([batch.Record("ann", _result(check))])
+    assert stats["explained"] == [{"entry": "matmul-shapes", "count": 1}]
+    assert batch.failure_key(check) == "forward.raised"

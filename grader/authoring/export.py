@@ -236,10 +236,10 @@ def _strip_tests(source: str, names: set[str]) -> str:
 
 def _record_references(specs: list[ExerciseSpec], out: Path, export: Export, jobs: int) -> None:
     """Grade what each exercise ships with, keeping the reference's answers in the copy."""
-    from grader.authoring.validate import _runs
+    from grader.authoring.validate import runs_to_prove
     from grader.runner import launch
 
-    work = [(spec, name, path) for spec in specs for name, path in _runs(spec).items()
+    work = [(spec, name, path) for spec in specs for name, path in runs_to_prove(spec).items()
             if not name.endswith("-2")]  # one run each is enough to record
     targets = {spec.name: out / "exercises" / spec.name / "checks" / RECORDED_FOLDER for spec in specs}
     for target in targets.values():  # a file in it, so the folder survives git even when nothing is recorded

@@ -51,7 +51,7 @@ def _short(text: str, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _runs(spec: ExerciseSpec) -> dict[str, Path]:
+def runs_to_prove(spec: ExerciseSpec) -> dict[str, Path]:
     """Everything a code exercise ships with, to grade: name -> the submission to grade."""
     runs: dict[str, Path] = {"solution-1": spec.solution_folder, "solution-2": spec.solution_folder,
                              "starter-1": spec.folder, "starter-2": spec.folder}
@@ -61,7 +61,7 @@ def _runs(spec: ExerciseSpec) -> dict[str, Path]:
 
 
 def judge_code(spec: ExerciseSpec, results: dict[str, ExerciseResult]) -> Report:
-    """The report of a code exercise from the results of its runs (`_runs`)."""
+    """The report of a code exercise from the results of its runs (`runs_to_prove`)."""
     report = Report(spec.name, spec.kind, seconds=sum(r.duration for r in results.values()))
     solution = results["solution-1"]
     bad = _not_passed(spec, solution)
@@ -178,7 +178,7 @@ def validate(specs: list[ExerciseSpec], jobs: int) -> list[Report]:
     from grader.runner.launch import grade
 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = {spec.name: {name: pool.submit(grade, spec, path) for name, path in _runs(spec).items()}
+        futures = {spec.name: {name: pool.submit(grade, spec, path) for name, path in runs_to_prove(spec).items()}
                    for spec in specs if spec.kind == "code"}
         reports = {spec.name: validate_quiz(spec) for spec in specs if spec.kind == "quiz"}
         for spec in specs:

@@ -66,8 +66,18 @@ def describe_error(exc: BaseException, module: Any) -> dict[str, Any]:
 
 
 def said_error(error: dict[str, Any]) -> dict[str, Any]:
-    """Words for `describe_error()` facts: "raised RuntimeError: ... at train.py, line 12 (`code`)"."""
+    """Words for `describe_error()` facts: "raised RuntimeError: ... at train.py, line 12 (`code`)". The error
+    goes through the catalogue of PyTorch errors like one that escapes: the entry that knows it rides along
+    (`explained`), and a check failing with these words records the error, so the view adds the entry's
+    explanation and the batch statistics count it (`grader.runner.plugin`)."""
     from grader.checks import said
+    from grader.explain import recognise, summary
 
-    return said("observe.raised", type=error.get("type", ""), message=str(error.get("message", "")).strip(),
-                file=error.get("file", ""), line=error.get("line", 0), code=error.get("code", ""))
+    found = recognise({"kind": "exception", **error})
+    return said(RAISED, type=error.get("type", ""), message=str(error.get("message", "")).strip(),
+                file=error.get("file", ""), line=error.get("line", 0), code=error.get("code", ""),
+                explained={"id": found[0].id, "facts": found[1]} if found else None,
+                summary=summary(error) if error.get("type") else "")
+
+
+RAISED = "observe.raised"  # the message id of `said_error`

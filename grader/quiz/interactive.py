@@ -43,6 +43,14 @@ def ask(spec: ExerciseSpec, student: str, glossary: Any, color: bool,
     return result_of(spec, checks, started)
 
 
+def said_score(result: ExerciseResult, language: str) -> str:
+    """The line that ends `grade quiz`: the score, how many were right, and that it was recorded."""
+    right = sum(1 for c in result.checks if c.status == "passed")
+    return translations(language).gettext(
+        "Score: %(score)s/%(max_score)s (%(right)s of %(total)s right). Recorded; `grade list` shows your last score."
+    ) % {"score": f"{result.score:g}", "max_score": f"{result.max_score:g}", "right": right, "total": len(result.checks)}
+
+
 def _prompt(label: str) -> str:
     answer = click.prompt(label, default="", show_default=False, prompt_suffix=": ")
     if not sys.stdin.isatty():  # piped answers are not echoed by a terminal: show them, so the log reads well

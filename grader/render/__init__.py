@@ -23,7 +23,6 @@ if TYPE_CHECKING:
     from grader.glossary import Glossary
 
 TEMPLATES = Path(__file__).parent / "templates"
-GLOSSARY_LINK_ENV = "TORCHGRADE_GLOSSARY_URL"
 FORMATS = ("text", "markdown", "json", "html", "junit", "classroom", "gradescope")
 WIDTH = 92  # terminal text is wrapped to this many columns
 
@@ -296,12 +295,14 @@ def use_color(stream_is_tty: bool) -> bool:
     return stream_is_tty and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
 
 
-def glossary_link(term_id: str) -> str:
-    base = os.environ.get(GLOSSARY_LINK_ENV, "glossary/README.md")
-    return f"{base}#{term_id}"
+def glossary_link(glossary: Glossary | None) -> Any:
+    """The function templates link a term id with: to the glossary's published page, or the course's own."""
+    from grader.glossary import GLOSSARY_PAGE_PATH
+
+    return glossary.link if glossary is not None else (lambda term_id: f"{GLOSSARY_PAGE_PATH}#{term_id}")
 
 
-def _concepts(results: list[ExerciseResult], glossary: Glossary | None, language: str = DEFAULT) -> dict[str, Any]:
+def glossary_terms(results: list[ExerciseResult], glossary: Glossary | None, language: str = DEFAULT) -> dict[str, Any]:
     """The glossary terms of the results' checks, in `language` (`Term.said_in`)."""
     found = {}
     for result in results:
@@ -348,7 +349,7 @@ def render_result(result: ExerciseResult | CourseResult, fmt: str, glossary: Glo
     if whole:
         template = template.replace("result.", "all.")
     return environment(color and fmt == "text", language).get_template(template).render(
-        result=result, course=result, terms=_concepts(results, glossary, language), link=glossary_link
+        result=result, course=result, terms=glossary_terms(results, glossary, language), link=glossary_link(glossary)
     )
 
 
@@ -369,8 +370,8 @@ def check_feedback(result: ExerciseResult, check: CheckResult, glossary: Glossar
         return result.message
     template = "check.md.j2" if markdown else "check.txt.j2"
     return environment(False, language).get_template(template).render(
-        check=check, result=result, whole="", quiz=result.kind == "quiz", terms=_concepts([result], glossary, language),
-        link=glossary_link if links else None,
+        check=check, result=result, whole="", quiz=result.kind == "quiz", terms=glossary_terms([result], glossary, language),
+        link=glossary_link(glossary) if links else None,
     ).strip("\n")
 
 
@@ -438,13 +439,13 @@ def render_term(term: Any, glossary: Glossary, color: bool, language: str = DEFA
                                                                            glossary=glossary)
 
 
-def render_exercise_page(spec: Any) -> str:
+def render_exercise_page(spec: Any, glossary_url: str | None = None) -> str:
     """An exercise's instructions as the Markdown page kept beside it (`exercises/NN-slug/README.md`), in
-    the spec's language."""
+    the spec's language; its terms link to the glossary published at `glossary_url`, or to the course's."""
+    from grader.glossary import GLOSSARY_PAGE_PATH
 
     def link(term_id: str) -> str:  # the page sits two folders below the course root
-        url = glossary_link(term_id)
-        return url if GLOSSARY_LINK_ENV in os.environ else "../../" + url
+        return f"{glossary_url}#{term_id}" if glossary_url else f"../../{GLOSSARY_PAGE_PATH}#{term_id}"
 
     return environment(False, spec.language).get_template("exercise.md.j2").render(spec=spec, link=link)
 

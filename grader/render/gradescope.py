@@ -10,7 +10,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from grader.languages import DEFAULT, translations
-from grader.render import (GLOSSARY_LINK_ENV, check_feedback, environment, for_view, language_of, markdown_text,
+from grader.render import (check_feedback, environment, for_view, language_of, markdown_text,
                             test_name)
 from grader.results import ExerciseResult
 
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 def report(results: list[ExerciseResult], glossary: Glossary | None,
            hidden_visibility: str = "after_published") -> dict[str, Any]:
     """Gradescope's results.json: `score` is the grader's total, each test carries its own points."""
-    links = GLOSSARY_LINK_ENV in os.environ  # a relative link leads nowhere on Gradescope: names only, unless set
+    links = glossary is not None and glossary.url is not None  # a relative link leads nowhere there: names only
     tests, shown = [], []
     for original in results:
         result = _shown(for_view(original, markdown_text), hidden_visibility)

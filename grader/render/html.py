@@ -11,7 +11,7 @@ import jinja2
 from markupsafe import Markup, escape
 
 from grader.languages import translations
-from grader.render import TEMPLATES, _concepts, add_word_filters, for_view, language_of, results_of, visible
+from grader.render import TEMPLATES, add_word_filters, for_view, glossary_terms, language_of, results_of, visible
 from grader.results import CourseResult, ExerciseResult
 
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ def render_html(result: ExerciseResult | CourseResult, glossary: Glossary | None
                              extensions=["jinja2.ext.i18n"])
     env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
     add_word_filters(env, language)
-    terms = _concepts(results, glossary, language)
+    terms = glossary_terms(results, glossary, language)
     env.filters["points"] = lambda value: f"{value:g}"
     env.filters["with_terms"] = lambda text, concepts: link_terms(str(text), [terms[c] for c in concepts if c in terms])
     return env.get_template("result.html.j2").render(

@@ -214,13 +214,22 @@ def run_words(run: Run, check_title: str | None, limits: dict[str, Any], languag
 
 
 # ----------------------------------------------------------------------------- a result in words
-def failure_words(failure: Failure, check_title: str | None, limits: dict[str, Any], messages: Messages) -> tuple[str, str]:
-    """A failure's message and its own tip ('' when the check's tip applies)."""
+def failure_words(failure: Failure, check_title: str | None, limits: dict[str, Any], messages: Messages,
+                  own: bool = True) -> tuple[str, str]:
+    """A failure's message and its own tip ('' when the check's tip applies). A verdict that tells of an error
+    the probe caught adds the error catalogue's explanation of it, when the failure is the check's `own`
+    (one that follows from another check's problem points there instead)."""
     title = None if failure.during_import else check_title
     if failure.kind == FailureKind.VERDICT or (failure.said is not None and failure.run is None):
         message = messages.say_or_explain(failure.said)
         tip = messages.say_or_explain(failure.what_to_try) if failure.what_to_try else \
             messages.say_or_explain(failure.said, "what_to_try")
+        # An error the probe caught, which the catalogue of PyTorch errors knows: its explanation too.
+        explained = explanation(failure.run, messages.language) if failure.run is not None and own else None
+        if explained:
+            message += "\n\n" + messages.say_or_explain(Said(id="grader.caught-explained", params={
+                "meaning": explained["meaning"], "cause": explained["cause"]}))
+            tip = tip or explained["what_to_try"]
     elif failure.kind == FailureKind.REFERENCE_FAILED and failure.run is not None:
         detail = run_words(failure.run, title, limits, messages.language)
         message, tip = messages.say_or_explain(Said(id="grader.reference-failed", params={"detail": detail})), ""
@@ -262,7 +271,7 @@ def _filled_check(check: CheckResult, spec: Any, limits: dict[str, Any], message
         if check.failure.run is not None and (explained := explanation(check.failure.run, messages.language)):
             tip = explained["what_to_try"]
     else:
-        message, tip = failure_words(check.failure, title, limits, messages)
+        message, tip = failure_words(check.failure, title, limits, messages, own=not check.because_of)
     update["message"] = message
     failed = check.status in ("failed", "error")
     own = failed and not check.because_of
@@ -284,7 +293,8 @@ def one_cause_once(result: ExerciseResult) -> ExerciseResult:
     checks = []
     for check in result.checks:
         run = check.failure.run if check.failure else None
-        if run is None or run.explained is None or check.failure.during_import or result.message:
+        verdict = check.failure is not None and check.failure.kind == FailureKind.VERDICT  # its own words stay
+        if run is None or run.explained is None or check.failure.during_import or result.message or verdict:
             checks.append(check)
             continue
         key = (run.explained.id, run.error.get("file"), run.error.get("line"), run.error.get("message"))

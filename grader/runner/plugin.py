@@ -13,7 +13,7 @@ import pytest
 
 from grader.checks import SAID, CheckFailed, plain
 from grader.failures import FailureKind
-from grader.results import Failure, Said
+from grader.results import Explained, Failure, Run, Said
 from grader.runner.sides import ReferenceFailed, ReferenceNotRecorded, Side, StudentCodeFailed, run_failure
 
 
@@ -110,8 +110,10 @@ def _classify(report: pytest.TestReport, call: pytest.CallInfo[None], title: str
     exc = call.excinfo.value if call.excinfo else None
     if isinstance(exc, CheckFailed):
         what_to_try = Said(id=exc.what_to_try[SAID], params=exc.what_to_try["params"]) if exc.what_to_try else None
-        return CaseOutcome("failed", Failure(kind=FailureKind.VERDICT, said=Said(id=exc.said[SAID],
-                           params=exc.said["params"]), what_to_try=what_to_try), duration, because_of=exc.because_of)
+        failure = Failure(kind=FailureKind.VERDICT, said=Said(id=exc.said[SAID], params=exc.said["params"]),
+                          what_to_try=what_to_try, run=caught_run(exc.said))
+        concepts = list(entry.concepts) if (entry := explained_entry(failure)) else []
+        return CaseOutcome("failed", failure, duration, because_of=exc.because_of, concepts=concepts)
     if isinstance(exc, StudentCodeFailed):
         failure = run_failure(exc.outcome)
         concepts = list(entry.concepts) if (entry := explained_entry(failure)) else []
@@ -129,6 +131,27 @@ def _classify(report: pytest.TestReport, call: pytest.CallInfo[None], title: str
     return CaseOutcome("error", Failure(kind=FailureKind.INTERNAL, said=_said(
         "grader.internal", type=type(exc).__name__ if exc else "error", message=str(exc), traceback=detail)),
         duration=duration)
+
+
+def caught_run(words: dict[str, Any]) -> Run | None:
+    """The error a verdict's words tell of (`observe.said_error`: an exception the probe caught), as the
+    run a failure records, so the view explains it and the statistics count it; None when they tell of none."""
+    from grader.checks.observe import RAISED
+
+    pending = [words]
+    while pending:
+        value = pending.pop(0)
+        if isinstance(value, dict) and value.get(SAID) == RAISED:
+            facts = value["params"]
+            error = {"kind": "exception", **{k: facts[k] for k in ("type", "message", "file", "line", "code") if facts.get(k)}}
+            explained = facts.get("explained")
+            return Run(status="error", error=error, summary=facts.get("summary") or "",
+                       explained=Explained(id=explained["id"], facts=explained["facts"]) if explained else None)
+        if isinstance(value, dict):
+            pending += list(value.values())
+        elif isinstance(value, list):
+            pending += value
+    return None
 
 
 def explained_entry(failure: Failure) -> Any:
