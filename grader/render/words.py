@@ -234,8 +234,10 @@ def failure_words(failure: Failure, check_title: str | None, limits: dict[str, A
         detail = run_words(failure.run, title, limits, messages.language)
         message, tip = messages.say_or_explain(Said(id="grader.reference-failed", params={"detail": detail})), ""
     elif failure.run is not None:
-        message = run_words(failure.run, title, limits, messages.language)
-        explained = explanation(failure.run, messages.language)
+        from grader.render import failed_run_text
+
+        explained = explanation(failure.run, messages.language)  # once: the message and the tip both use it
+        message = failed_run_text(failure.run, title, limits, explained, messages.language)
         tip = explained["what_to_try"] if explained else ""
     else:
         message, tip = messages.say_or_explain(failure.said), ""
@@ -251,15 +253,16 @@ def fill(result: ExerciseResult, checks: dict[str, Any] | None = None, checks_fo
     `checks`: the exercise's checks by id, in that language (their titles, why_it_matters, what_to_try);
     `checks_folder`: where the exercise's own message catalogue is."""
     messages = Messages(checks_folder, language)
-    whole = ""
+    whole = whole_tip = ""  # a file that did not import: said once, the same for every check
     if result.failure is not None:
-        whole, _ = failure_words(result.failure, None, result.limits, messages)
-    filled = [_filled_check(check, (checks or {}).get(check.id), result.limits, messages, whole)
+        whole, whole_tip = failure_words(result.failure, None, result.limits, messages)
+    filled = [_filled_check(check, (checks or {}).get(check.id), result.limits, messages, whole, whole_tip)
               for check in result.checks]
     return result.model_copy(update={"checks": filled, "message": whole or result.message, "language": language})
 
 
-def _filled_check(check: CheckResult, spec: Any, limits: dict[str, Any], messages: Messages, whole: str) -> CheckResult:
+def _filled_check(check: CheckResult, spec: Any, limits: dict[str, Any], messages: Messages, whole: str,
+                  whole_tip: str) -> CheckResult:
     if check.failure is None:
         return check
     update: dict[str, Any] = {}
@@ -267,9 +270,7 @@ def _filled_check(check: CheckResult, spec: Any, limits: dict[str, Any], message
         update["title"] = spec.title
     title = update.get("title", check.title)
     if whole and check.failure.during_import:
-        message, tip = whole, ""
-        if check.failure.run is not None and (explained := explanation(check.failure.run, messages.language)):
-            tip = explained["what_to_try"]
+        message, tip = whole, whole_tip
     else:
         message, tip = failure_words(check.failure, title, limits, messages, own=not check.because_of)
     update["message"] = message
@@ -290,6 +291,7 @@ def one_cause_once(result: ExerciseResult) -> ExerciseResult:
     if not isinstance(result, ExerciseResult):
         return result.model_copy(update={"results": [one_cause_once(r) for r in result.results]})
     first: dict[tuple[Any, ...], CheckResult] = {}
+    messages = Messages(None, result.language or DEFAULT)
     checks = []
     for check in result.checks:
         run = check.failure.run if check.failure else None
@@ -302,7 +304,7 @@ def one_cause_once(result: ExerciseResult) -> ExerciseResult:
             first[key] = check
             checks.append(check)
             continue
-        pointer = Messages(None, result.language or DEFAULT).say_or_explain(Said(id="grader.same-error", params={
+        pointer = messages.say_or_explain(Said(id="grader.same-error", params={
             "title": first[key].title, "file": check.file, "line": check.line}))
         checks.append(check.model_copy(update={"message": pointer, "what_to_try": ""}))
     return result.model_copy(update={"checks": checks})
