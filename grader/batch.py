@@ -31,7 +31,7 @@ from typing import Any, Callable
 
 import click
 
-from grader.results import CourseResult, ExerciseResult
+from grader.results import CourseResult, ExerciseResult, Said
 from grader.runner import launch
 from grader.spec import ExerciseSpec
 from grader.submissions import GradingOptions, find_submission, grade_exercise
@@ -377,12 +377,12 @@ def _work(pending: queue.SimpleQueue[Task | None], run: BatchRun, logs: Path, nu
 def _grader_failed(spec: ExerciseSpec, exc: Exception, debug: bool) -> ExerciseResult:
     """The result of a submission the grader itself failed on (a bug of ours): said plainly, the
     batch going on with the next one; the details with --debug."""
-    message = (f"The grader itself failed on this submission ({type(exc).__name__}). This is not a problem with "
-               "your code; tell your instructor.")
+    detail = ""
     if debug:
         import traceback
 
-        message += "\n\n" + "".join(traceback.format_exception(exc))
+        detail = "".join(traceback.format_exception(exc))
+    message = Said(id="grader.failed-on-submission", params={"type": type(exc).__name__, "detail": detail})
     if spec.kind == "quiz":
         from grader.quiz.grading import error_result
 
@@ -399,7 +399,7 @@ def _grade_warm(warm: WarmGrader, spec: ExerciseSpec, submission: Path, options:
         staged = launch.write_job(spec, submission, root, time_s=options.time_s, memory_mb=options.memory_mb,
                                   processes=options.processes, use_cache=options.use_cache, debug=options.debug,
                                   run_as_root=options.run_as_root, private=[Path(p) for p in options.private])
-        if isinstance(staged, str):
+        if isinstance(staged, Said):
             return launch.error_result(spec, staged, started), True
         code = warm.grade(root / "job.json", staged)
         if code is None:

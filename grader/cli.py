@@ -12,6 +12,8 @@ from pathlib import Path
 import click
 
 from grader.course import Course, find_course
+from grader.languages import gettext as _
+from grader.languages import ngettext
 from grader.progress import Progress, next_hint, record_results
 from grader.yamlfile import SpecError
 
@@ -25,8 +27,8 @@ class DefinitionError(click.ClickException):
     exit_code = 2
 
     def __init__(self, error: SpecError):
-        count = len(error.problems)
-        super().__init__(f"{count} problem{'s' if count != 1 else ''} in the course files:\n{error}")
+        super().__init__(ngettext("%(n)s problem in the course files:", "%(n)s problems in the course files:",
+                                  len(error.problems)) + f"\n{error}")
 
     def format_message(self) -> str:
         return self.message
@@ -176,8 +178,8 @@ def _grading_course(ctx: click.Context, checks_from: Path | None) -> Course:
     if checks_from is None:
         return _course(ctx)
     if not (checks_from / "exercises").is_dir():
-        raise click.UsageError(f"--checks-from {checks_from}: no exercises/ folder in it. Pass the grading copy "
-                               "written by `grade export classroom --checks-out DIR`.")
+        raise click.UsageError(_("--checks-from %(folder)s: no exercises/ folder in it. Pass the grading copy written "
+                                 "by `grade export classroom --checks-out DIR`.", folder=checks_from))
     return Course(checks_from.resolve(), language=_language(ctx), glossary_url=os.environ.get(GLOSSARY_URL_ENV))
 
 
@@ -203,8 +205,8 @@ def exercise(ctx: click.Context, ref: str, submission: Path | None, fmt: str, ou
         from grader.quiz.grading import unknown_answers
 
         for unknown in unknown_answers(spec, submission):
-            click.echo(f"warning: '{unknown}' in your answers file is not a question of this quiz; "
-                       "check its spelling (`grade quiz " + str(spec.id) + " --show` lists the ids)", err=True)
+            click.echo(_("warning: '%(id)s' in your answers file is not a question of this quiz; check its spelling "
+                         "(`grade quiz %(quiz)s --show` lists the ids)", id=unknown, quiz=spec.id), err=True)
     result = grade_exercise(spec, submission, _options(time_limit, memory_limit, process_limit, no_cache, debug, student,
                                                        run_as_root))
     _report(ctx, result, own_copy, fmt, output, hidden_visibility)
@@ -235,8 +237,12 @@ def grade_all(ctx: click.Context, refs: tuple[str, ...], submissions: Path | Non
         submissions = _course(ctx).root
 
     def progress(result) -> None:  # noqa: ANN001 - each result as it comes, on stderr (the report is stdout's)
+        from grader.render import status_word
+
         if fmt not in PLATFORM_FORMATS:
-            click.echo(f"  {result.exercise}: {result.score:g}/{result.max_score:g} ({result.status})", err=True)
+            click.echo("  " + _("%(exercise)s: %(score)s/%(max_score)s (%(status)s)", exercise=result.exercise,
+                                score=f"{result.score:g}", max_score=f"{result.max_score:g}",
+                                status=status_word(result.status, _language(ctx))), err=True)
 
     course_result = grade_course(specs, submissions, _options(time_limit, memory_limit, process_limit, no_cache, debug, student,
                                                                      run_as_root), progress)
@@ -307,14 +313,15 @@ def _gradebook(ctx: click.Context, records: list, exercises: list[str], out: Pat
     summary = b.finish(records, exercises, out, reports, report_format, glossary, graded_now, seconds,
                        use_color(sys.stdout.isatty()))
     click.echo(summary, nl=False)
-    click.echo(f"Gradebook written to {out}{f', reports to {reports}' if reports else ''}.", err=True)
+    click.echo(_("Gradebook written to %(out)s, reports to %(reports)s.", out=out, reports=reports) if reports
+               else _("Gradebook written to %(out)s.", out=out), err=True)
 
 
 def _report(ctx: click.Context, result, record: bool, fmt: str, output: Path | None,  # noqa: ANN001
             hidden_visibility: str = "after_published") -> None:
     """Record the score (for the student's own copy), print or write the report, publish it to GitHub
     Actions when running there, exit 0 or 1 (0 for a platform format: the platform shows the verdict)."""
-    from grader.render import render_result, results_of, use_color
+    from grader.render import render_result, results_of, status_word, use_color
 
     course = _course(ctx)
     if record:
@@ -332,7 +339,9 @@ def _report(ctx: click.Context, result, record: bool, fmt: str, output: Path | N
     if output is not None:
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(text, encoding="utf-8")
-        click.echo(f"Score {result.score:g}/{result.max_score:g} ({result.status}); report written to {output}", err=True)
+        click.echo(_("Score %(score)s/%(max_score)s (%(status)s); report written to %(output)s",
+                     score=f"{result.score:g}", max_score=f"{result.max_score:g}",
+                     status=status_word(result.status, _language(ctx)), output=output), err=True)
     else:
         click.echo(text, nl=False)
     ctx.exit(0 if result.passed or fmt in PLATFORM_FORMATS else 1)
@@ -378,7 +387,8 @@ def quiz(ctx: click.Context, ref: str, student: str | None, show: bool, starter:
 
     spec = _spec(ctx, ref)
     if spec.kind != "quiz":
-        raise click.UsageError(f"exercise {spec.id} ({spec.name}) is not a quiz: grade it with `grade exercise {spec.id}`")
+        raise click.UsageError(_("exercise %(id)s (%(name)s) is not a quiz: grade it with `grade exercise %(id)s`",
+                                 id=spec.id, name=spec.name))
     if starter:
         click.echo(render_answers_starter(spec), nl=False)
         return
@@ -395,7 +405,10 @@ def quiz(ctx: click.Context, ref: str, student: str | None, show: bool, starter:
     try:
         result = ask(spec, who, glossary, use_color(sys.stdout.isatty()))
     except QuizError as exc:
-        raise click.ClickException(f"the quiz could not be prepared: {exc}") from None
+        from grader.render.words import Messages
+
+        raise click.ClickException(_("the quiz could not be prepared: %(problem)s",
+                                     problem=Messages(None, _language(ctx)).say(exc.said))) from None
     record_results(_course(ctx).root, [result])
     click.echo("\n" + said_score(result, spec.language))
     ctx.exit(0 if result.passed else 1)
@@ -449,8 +462,10 @@ def glossary(ctx: click.Context, term: str | None, markdown: bool) -> None:
     else:
         found = terms.find(term)
         if found is None:
-            close = ", ".join(t.id for t in terms.suggestions(term)) or "none"
-            raise click.UsageError(f"no glossary term '{term}'. Close matches: {close}. `grade glossary` lists all.")
+            close = ", ".join(t.id for t in terms.suggestions(term))
+            raise click.UsageError(_("no glossary term '%(term)s'. Close matches: %(close)s. `grade glossary` lists all.",
+                                     term=term, close=close) if close else
+                                   _("no glossary term '%(term)s'. `grade glossary` lists all.", term=term))
         click.echo(render_term(found, terms, color, _language(ctx)), nl=False)
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from grader.glossary import Glossary, load_glossary
+from grader.languages import gettext as _
 from grader.spec import STUDENT_COPY_FILE, ExerciseSpec, in_language, load_exercise, load_words, packages_of
 from grader.yamlfile import SpecError
 
@@ -102,8 +103,11 @@ class Course:
             number, slug = FOLDER_PATTERN.match(folder.name).groups()  # type: ignore[union-attr]
             if ref in (folder.name, slug) or (ref.isdigit() and int(ref) == int(number)):
                 return self.load(folder)
-        known = ", ".join(f.name for f in folders) or "none"
-        raise UnknownExercise(f"there is no exercise '{ref}'. Exercises in {self.exercises_folder}: {known}")
+        if not folders:
+            raise UnknownExercise(_("there is no exercise '%(ref)s': %(folder)s holds none.", ref=ref,
+                                    folder=self.exercises_folder))
+        raise UnknownExercise(_("there is no exercise '%(ref)s'. Exercises in %(folder)s: %(known)s", ref=ref,
+                                folder=self.exercises_folder, known=", ".join(f.name for f in folders)))
 
 
 def find_course(start: Path | None = None, explicit: str | None = None) -> Course:
@@ -112,7 +116,7 @@ def find_course(start: Path | None = None, explicit: str | None = None) -> Cours
     if named:
         root = Path(named).expanduser().resolve()
         if not (root / "exercises").is_dir():
-            raise CourseNotFound(f"{root} is not a course folder: it has no exercises/ folder")
+            raise CourseNotFound(_("%(folder)s is not a course folder: it has no exercises/ folder", folder=root))
         return Course(root)
     here = (start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
@@ -121,7 +125,5 @@ def find_course(start: Path | None = None, explicit: str | None = None) -> Cours
     bundled = Path(__file__).resolve().parent.parent
     if (bundled / "exercises").is_dir():
         return Course(bundled)
-    raise CourseNotFound(
-        f"no course found in {here} or above it (a course folder holds exercises/ and glossary/). "
-        "Run grade inside the course repository, or pass --course DIR."
-    )
+    raise CourseNotFound(_("no course found in %(folder)s or above it (a course folder holds exercises/ and "
+                           "glossary/). Run grade inside the course repository, or pass --course DIR.", folder=here))

@@ -45,6 +45,7 @@ class FailureKind(StrEnum):
     UNSAFE = "unsafe"  # the grader refused to run the code (a root grader that cannot drop root)
     GRADER = "grader"  # the worker itself failed before or around the student's code
     # The check could not judge the student's code.
+    HANDED_IN = "handed-in"  # what was handed in cannot be graded (missing, a link, too large, unreadable)
     REFERENCE_FAILED = "reference-failed"
     NOT_RECORDED = "not-recorded"  # a student copy lacks the reference's answer for this call
     INTERNAL = "internal"  # the check's own code raised

@@ -10,7 +10,7 @@ shown in English (never an error) and counted, so a course knows what is left to
 from __future__ import annotations
 
 import functools
-import gettext
+import gettext as gnu
 import os
 from collections import Counter
 from pathlib import Path
@@ -56,10 +56,10 @@ LOCALE = Path(__file__).resolve().parent / "locale"
 DOMAIN = "torchgrade"
 
 
-class _Counted(gettext.NullTranslations):
+class _Counted(gnu.NullTranslations):
     """A language's compiled messages; a message it lacks is said in English and counted."""
 
-    def __init__(self, language: str, found: gettext.NullTranslations):
+    def __init__(self, language: str, found: gnu.NullTranslations):
         super().__init__()
         self.language, self.found = language, found
 
@@ -77,12 +77,36 @@ class _Counted(gettext.NullTranslations):
 
 
 @functools.cache
-def translations(language: str) -> gettext.NullTranslations:
+def translations(language: str) -> gnu.NullTranslations:
     """The compiled gettext messages of `language` (English: the messages themselves)."""
     if language == DEFAULT:
-        return gettext.NullTranslations()
+        return gnu.NullTranslations()
     try:
-        found: gettext.NullTranslations = gettext.translation(DOMAIN, LOCALE, [language])
+        found: gnu.NullTranslations = gnu.translation(DOMAIN, LOCALE, [language])
     except OSError:
-        found = gettext.NullTranslations()
+        found = gnu.NullTranslations()
     return _Counted(language, found)
+
+
+def speaking() -> str:
+    """The language of the command running now: its `--lang` (kept in Click's context by the CLI), else
+    `choose()`."""
+    import click
+
+    context = click.get_current_context(silent=True)
+    root = context.find_root() if context is not None else None
+    chosen = root.obj.get("language") if root is not None and isinstance(root.obj, dict) else None
+    return chosen or choose()
+
+
+def gettext(message: str, /, **params: object) -> str:
+    """The CLI's own `message` (English, marked for Babel: `from grader.languages import gettext as _`) in
+    the language of the command running now, its `%(name)s` placeholders filled from `params`."""
+    said = translations(speaking()).gettext(message)
+    return said % params if params else said
+
+
+def ngettext(singular: str, plural: str, n: int, /, **params: object) -> str:
+    """`gettext` for a message whose words depend on a number `n` (one problem, 2 problems)."""
+    said = translations(speaking()).ngettext(singular, plural, n)
+    return said % {"n": n, **params}

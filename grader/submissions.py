@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.results import CourseResult, ExerciseResult
+from grader.results import CourseResult, ExerciseResult, Said
 from grader.spec import ExerciseSpec
 
 
@@ -63,7 +63,7 @@ def find_submission(spec: ExerciseSpec, root: Path) -> Path:
     return root  # the files side by side (or missing: the message names the file expected)
 
 
-def _answers_problem(spec: ExerciseSpec, submission: Path | None) -> str | None:
+def _answers_problem(spec: ExerciseSpec, submission: Path | None) -> Said | None:
     """Why a quiz's answers are not read: the submission, or its answers file, is a symbolic link, a
     named pipe or a device, or a file over 1 MB (the rules `grade exercise` stages code by)."""
     from grader.quiz.grading import answers_path

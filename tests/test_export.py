@@ -134,6 +134,11 @@ def scaffold(tmp_path: Path, grade) -> Path:
     text = spec.read_text()
     spec.write_text(text.replace("    title: scale leaves its input unchanged\n",
                                  "    title: scale leaves its input unchanged\n    hidden: true\n"))
+    (spec.parent / "exercise.zh.yaml").write_text(
+        "title: 缩放\nchecks:\n  # 公开的检查\n  scales-values:\n    title: scale 缩放每个值\n"
+        "  input-unchanged:\n    title: scale 不改变它的输入\n    why_it_matters: 原地修改会改变调用者的张量。\n")
+    (spec.parent / "checks" / "messages.zh.yaml").write_text(
+        'raised: "scale {{ error }}。"\ninput-unchanged.changed: "scale 改变了传给它的张量。"\n')
     return course
 
 
@@ -147,6 +152,12 @@ def test_hidden_checks_stay_out_unless_asked(scaffold, grade, tmp_path):
     assert "input-unchanged" not in (exported / "exercise.yaml").read_text()
     checks = (exported / "checks" / "test_demo.py").read_text()
     assert "def test_input_unchanged" not in checks and "def test_scales_values" in checks
+    for catalogue in ("messages.yaml", "messages.zh.yaml"):  # the words only the hidden check says stay out too
+        words = (exported / "checks" / catalogue).read_text()
+        assert "input-unchanged.changed" not in words and "raised:" in words
+    translation = (exported / "exercise.zh.yaml").read_text()
+    assert "input-unchanged" not in translation and "不改变" not in translation
+    assert "# 公开的检查\n  scales-values:\n    title: scale 缩放每个值\n" in translation
     assert "withheld:\n  01-demo:\n  - input-unchanged" in (out / "exercises" / "student-copy.yaml").read_text()
     assert "Some checks are hidden from this copy (01-demo: 1)" in (out / "README.md").read_text()
     result = _grade_in(out, grade, "exercise", "1", "--format", "json").json()

@@ -181,3 +181,28 @@ def test_the_starter_is_graded_in_chinese_but_code_and_names(grade, tmp_path):
     assert hints.code == 0 and hints.stdout.startswith("提示 1（共 4 条）")
     chosen = grade("exercise", "3", env={"TORCHGRADE_LANG": "zh"}).stdout
     assert "发生了什么：" in chosen  # the environment chooses the language too
+
+
+@pytest.mark.slow
+def test_a_quiz_and_the_cli_own_messages_are_said_in_chinese(grade, tmp_path):
+    answers = tmp_path / "answers.yaml"
+    answers.write_text("randn-shape: 9x7x2\nview-minus-one: [1, 1]\nnot-a-question: 3\n", encoding="utf-8")
+    ran = grade("exercise", "6", "--submission", str(answers), "--lang", "zh", "--student", "alice")
+    assert ran.code == 1, ran.stderr
+    assert "无法读懂这个答案：'9x7x2' 是在纸上写尺寸的写法：形状请写成列表，例如 [9, 7, 2]。" in ran.stdout
+    assert "你的答案是 [1, 1]，这个答案不对。" in ran.stdout and "还没有作答。" in ran.stdout
+    assert "作答方式：一个写成列表的形状" in ran.stdout  # the tip: how this type of question is answered
+    assert "警告：你的答案文件里的 'not-a-question' 不是这个测验的题目" in ran.stderr
+    assert [s for s in ("You answered", "No answer yet", "could not be read", "Answer with", "warning")
+            if s in ran.stdout + ran.stderr] == []
+    folder = tmp_path / "empty"
+    folder.mkdir()
+    missing = grade("exercise", "6", "--submission", str(folder), "--lang", "zh")
+    assert missing.code == 1 and f"{folder / 'answers.yaml'} 没有答案文件。" in missing.stdout
+    code = grade("exercise", "3", "--submission", str(folder), "--lang", "zh", "--format", "json")
+    assert code.code == 1 and "里没有文件 train.py。这个练习评的是 train.py" in code.json()["message"]
+    unknown = grade("exercise", "99", "--lang", "zh")
+    assert unknown.code == 2 and "没有练习 '99'。" in unknown.stderr
+    assert "术语表里没有 'tensr'。相近的词条：tensor" in grade("glossary", "tensr", "--lang", "zh").stderr
+    not_a_quiz = grade("quiz", "3", "--lang", "zh")
+    assert "练习 3（03-training-loop）不是测验：请用 `grade exercise 3` 评分" in not_a_quiz.stderr

@@ -10,9 +10,15 @@ import json
 import pytest
 
 from grader.quiz.answers import AnswerError, choice_credit, is_right, parse, shown
-from grader.quiz.grading import judge
+from grader.quiz import grading
 from grader.quiz.questions import Question, draw, seed_for, variant
+from grader.render.words import fill_check
 from grader.results import ExerciseResult
+
+
+def judge(*args, **kwargs):
+    """A question judged (its facts) and said in English, as `grade quiz` shows it."""
+    return fill_check(grading.judge(*args, **kwargs))
 
 
 @pytest.mark.parametrize(("qtype", "raw", "expected"), [

@@ -183,10 +183,49 @@ def _copy_exercise(spec: ExerciseSpec, target: Path, withheld: list[str]) -> Non
         "__pycache__", "*.pyc", ".pytest_cache", RECORDED_FOLDER))
     yaml_file = target / "exercise.yaml"
     yaml_file.write_text(_strip_yaml(yaml_file, withheld))
-    if withheld and (target / "checks").is_dir():
+    if not withheld:
+        return
+    for words_file in target.glob("exercise.*.yaml"):  # a translation's words for the withheld checks
+        words_file.write_text(_without_keys(words_file, [("checks", check_id) for check_id in withheld]))
+    checks = target / "checks"
+    if checks.is_dir():
         names = {"test_" + check_id.replace("-", "_") for check_id in withheld}
-        for test_file in sorted((target / "checks").glob("test_*.py")):
-            test_file.write_text(_strip_tests(test_file.read_text(encoding="utf-8"), names))
+        hidden_ids: set[str] = set()
+        for test_file in sorted(checks.glob("test_*.py")):
+            source = test_file.read_text(encoding="utf-8")
+            hidden_ids |= _strings_in(source, names)
+            test_file.write_text(_strip_tests(source, names))
+        kept = "".join(path.read_text(encoding="utf-8") for path in sorted(checks.glob("*.py")))
+        only_hidden = [message_id for message_id in hidden_ids if message_id not in kept]
+        for catalogue in checks.glob("messages*.yaml"):  # the messages only withheld checks say
+            catalogue.write_text(_without_keys(catalogue, [(message_id,) for message_id in only_hidden]))
+
+
+def _strings_in(source: str, functions: set[str]) -> set[str]:
+    """The string constants inside the top-level functions `functions` of a check file (message ids among them)."""
+    return {node.value for function in ast.parse(source).body
+            if isinstance(function, ast.FunctionDef) and function.name in functions
+            for node in ast.walk(function) if isinstance(node, ast.Constant) and isinstance(node.value, str)}
+
+
+def _without_keys(path: Path, locations: list[tuple[str, ...]]) -> str:
+    """The YAML file without the entries at `locations` (a mapping's key with its value, and the comment lines
+    right above it), comments and layout otherwise kept (line ranges from the parser's positions)."""
+    doc = load_yaml(path)
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    drop: set[int] = set()  # 1-based line numbers
+    for loc in locations:
+        if loc not in doc.key_marks:
+            continue
+        start = doc.key_marks[loc][0]
+        later = [line for other, (line, _) in doc.key_marks.items() if len(other) <= len(loc) and line > start]
+        end = min(later) - 1 if later else len(lines)
+        while end > start and (not lines[end - 1].strip() or lines[end - 1].lstrip().startswith("#")):
+            end -= 1  # blank lines and the next entry's comments stay
+        while start > 1 and lines[start - 2].lstrip().startswith("#"):
+            start -= 1
+        drop.update(range(start, end + 1))
+    return "".join(line for number, line in enumerate(lines, start=1) if number not in drop)
 
 
 def _strip_yaml(path: Path, withheld: list[str]) -> str:

@@ -15,11 +15,22 @@ from decimal import ROUND_HALF_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any
 
-from grader.quiz.questions import ANSWER_FORMS, LETTERS
+from grader.quiz.questions import LETTERS, QUESTION_TYPES
+from grader.results import Said
 
 
 class AnswerError(ValueError):
-    """The answer cannot be read as an answer of its type; the message says how to write it."""
+    """The answer cannot be read as an answer of its type: `said` (message `quiz.answer.<reason>` of the
+    grader's catalogue, with the answer as written) says how to write it, in the student's language."""
+
+    def __init__(self, reason: str, **params: Any):
+        self.said = Said(id=f"quiz.answer.{reason}", params=params)
+        super().__init__(f"{self.said.id} {params}")
+
+    def __str__(self) -> str:  # in English, for logs and tracebacks; a view says `said` in the student's language
+        from grader.render.words import Messages
+
+        return Messages(None).say(self.said)
 
 
 def is_blank(raw: Any) -> bool:
@@ -33,12 +44,12 @@ def parse(qtype: str, raw: Any, n_options: int = 0) -> Any:
 
 def _letter(raw: Any, n_options: int) -> str:
     if isinstance(raw, bool) or not isinstance(raw, str):
-        raise AnswerError(f"{raw!r} is not a letter: answer with the letter of an option, e.g. b")
+        raise AnswerError("not-a-letter", raw=repr(raw))
     text = raw.strip().lower().rstrip(").")
     text = text[1:] if text.startswith("(") else text
     valid = LETTERS[:n_options]
     if len(text) != 1 or text not in valid:
-        raise AnswerError(f"'{raw}' is not one of the options {', '.join(valid)}: answer with one letter")
+        raise AnswerError("not-an-option", raw=str(raw), options=", ".join(valid))
     return text
 
 
@@ -51,7 +62,7 @@ def _multiple(raw: Any, n_options: int) -> list[str]:
     if isinstance(raw, str):
         items = [part for part in re.split(r"[\s,;]+", raw.strip().strip("[]")) if part]
     if not isinstance(items, list):
-        raise AnswerError(f"{raw!r} is not a list of letters: write for example [a, c]")
+        raise AnswerError("not-letters", raw=repr(raw))
     return sorted({_letter(item, n_options) for item in items})
 
 
@@ -61,12 +72,12 @@ def _true_false(raw: Any, _: int) -> bool:
     words = {"true": True, "false": False, "yes": True, "no": False, "t": True, "f": False}
     if isinstance(raw, str) and raw.strip().lower() in words:
         return words[raw.strip().lower()]
-    raise AnswerError(f"{raw!r} is neither true nor false: answer true or false")
+    raise AnswerError("not-true-false", raw=repr(raw))
 
 
 def _numeric(raw: Any, _: int) -> float:
     if isinstance(raw, bool):
-        raise AnswerError(f"{raw!r} is not a number: answer with a number, e.g. 0.25")
+        raise AnswerError("not-a-number", raw=repr(raw))
     if isinstance(raw, (int, float)):
         return float(raw)
     if isinstance(raw, str):
@@ -75,7 +86,7 @@ def _numeric(raw: Any, _: int) -> float:
             return float(Fraction(text)) if "/" in text else float(text)
         except (ValueError, ZeroDivisionError):
             pass
-    raise AnswerError(f"{raw!r} is not a number: answer with a number such as 28, 0.25 or 1/4")
+    raise AnswerError("not-a-number-text", raw=repr(raw))
 
 
 def _shape(raw: Any, _: int) -> list[int] | str:
@@ -84,37 +95,36 @@ def _shape(raw: Any, _: int) -> list[int] | str:
         if text.lower() in ("error", "err", "invalid", "fails"):
             return "error"
         if re.fullmatch(r"\d+(\s*[x×*]\s*\d+)+", text):
-            raise AnswerError(f"'{raw}' is written like a size on paper: write a shape as a list, e.g. "
-                              f"[{', '.join(re.split(r'[^0-9]+', text))}]")
+            raise AnswerError("size-on-paper", raw=str(raw), sizes=", ".join(re.split(r"[^0-9]+", text)))
         text = re.sub(r"^torch\.Size\((.*)\)$", r"\1", text)
         try:
             raw = ast.literal_eval(text) if text else []
         except (ValueError, SyntaxError):
-            raise AnswerError(f"'{raw}' is not a shape: write it as a list of sizes, e.g. [3, 4], or error") from None
+            raise AnswerError("not-a-shape-text", raw=str(raw)) from None
     if isinstance(raw, int) and not isinstance(raw, bool):
         raw = [raw]
     if isinstance(raw, (list, tuple)) and all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in raw):
         return [int(v) for v in raw]
-    raise AnswerError(f"{raw!r} is not a shape: write it as a list of sizes, e.g. [3, 4], or error")
+    raise AnswerError("not-a-shape", raw=repr(raw))
 
 
 def _text(raw: Any, _: int) -> str:
     if isinstance(raw, (str, int, float)) and not isinstance(raw, bool):
         return str(raw)
-    raise AnswerError(f"{raw!r} is not a word or phrase: answer with text")
+    raise AnswerError("not-text", raw=repr(raw))
 
 
 def _output(raw: Any, _: int) -> str:
     if isinstance(raw, bool):
-        raise AnswerError("write the output as text, in quotes, e.g. 'True'")
+        raise AnswerError("output-not-quoted")
     if isinstance(raw, (str, int, float)):
         return str(raw).replace("\\n", "\n")  # typed on one line in a terminal: \n starts a new line
-    raise AnswerError(f"{raw!r} is not text: write exactly what the code prints, in quotes")
+    raise AnswerError("output-not-text", raw=repr(raw))
 
 
 _PARSERS = {"single": _single, "multiple": _multiple, "true-false": _true_false, "numeric": _numeric,
             "shape": _shape, "text": _text, "output": _output}
-assert set(_PARSERS) == set(ANSWER_FORMS)
+assert set(_PARSERS) == set(QUESTION_TYPES)
 
 
 def normalise_text(text: str) -> str:

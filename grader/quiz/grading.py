@@ -17,8 +17,10 @@ from typing import Any
 
 from grader.quiz.answers import AnswerError, choice_credit, is_blank, is_right, parse, shown
 from grader.quiz.key import WITHHELD
-from grader.quiz.questions import ANSWER_FORMS, LETTERS, Question, Variant, render, variant
-from grader.results import CheckResult, ExerciseResult
+from grader.checks import said
+from grader.failures import FailureKind
+from grader.quiz.questions import LETTERS, Question, Variant, render, variant
+from grader.results import CheckResult, ExerciseResult, Failure, Said
 from grader.spec import ExerciseSpec
 from grader.yamlfile import SpecError, load_yaml
 
@@ -26,7 +28,16 @@ KEY_TIMEOUT_S = 120
 
 
 class QuizError(Exception):
-    """The quiz could not be graded at all (its key could not be computed)."""
+    """The quiz could not be graded at all (its key could not be computed): `said` says why."""
+
+    def __init__(self, reason: str, **params: Any):
+        self.said = Said(id=f"quiz.key.{reason}", params=params)
+        super().__init__(f"{self.said.id} {params}")
+
+    def __str__(self) -> str:  # in English, for logs and tracebacks; a view says `said` in the student's language
+        from grader.render.words import Messages
+
+        return Messages(None).say(self.said)
 
 
 def student_identity(explicit: str | None = None) -> str:
@@ -72,12 +83,11 @@ def compute_keys(spec: ExerciseSpec, students: list[str]) -> dict[str, dict[str,
         try:
             _, stderr = proc.communicate(timeout=KEY_TIMEOUT_S)
         except subprocess.TimeoutExpired:
-            raise QuizError(f"computing the answers took longer than {KEY_TIMEOUT_S} s") from None
+            raise QuizError("timeout", seconds=KEY_TIMEOUT_S) from None
         finally:
             launch.stop(proc)
         if not out.is_file():
-            raise QuizError(f"the grader's child process failed (exit code {proc.returncode}): "
-                            f"{stderr.decode(errors='replace')[-1500:]}")
+            raise QuizError("crashed", code=proc.returncode, output=stderr.decode(errors="replace")[-1500:])
         return json.loads(out.read_text())
 
 
@@ -93,59 +103,61 @@ def read_answers(path: Path, shown_as: str) -> dict[str, Any]:
 
 def judge(question: Question, text: Variant, raw: Any, key_entry: dict[str, Any], *, reveal: bool = False) -> CheckResult:
     """One question's result: passed, failed (wrong, blank or malformed: only this question; a multiple-choice
-    answer may earn part of the points) or error (the question's own answer code is broken)."""
+    answer may earn part of the points) or error (the question's own answer code is broken). A question that
+    did not pass records its facts (`Failure`); the view says them (`in_words`)."""
     base = {"id": question.id, "title": question.title, "max_points": question.points, "concepts": question.concepts}
     if key_entry.get("withheld"):
         return CheckResult(**base, status="skipped", points=0.0,
-                           message="This question's answer is kept by your instructor, so this copy of the course "
-                                   "cannot check it: it is graded when your work is collected. Your answer is kept as "
-                                   "it is.")
+                           failure=Failure(kind=FailureKind.SKIPPED, said=Said(id="quiz.withheld")))
     if "error" in key_entry:
-        return CheckResult(**base, status="error", points=0.0,
-                           message="This question's answer could not be computed, so your answer could not be judged "
-                                   "(a problem with the quiz, not with you; tell your instructor): " + key_entry["error"])
+        return CheckResult(**base, status="error", points=0.0, failure=Failure(
+            kind=FailureKind.REFERENCE_FAILED, said=Said(id="quiz.key-failed", params={"error": key_entry["error"]})))
+    answer_with = Said(id="quiz.answer-with", params={"form": said(f"quiz.form.{question.type}")})
     if is_blank(raw):
-        return CheckResult(**base, status="failed", points=0.0, message="No answer yet.",
-                           what_to_try=f"Answer with {ANSWER_FORMS[question.type]}.")
+        return CheckResult(**base, status="failed", points=0.0, failure=Failure(
+            kind=FailureKind.VERDICT, said=Said(id="quiz.blank"), what_to_try=answer_with))
     try:
         given = parse(question.type, raw, len(question.options))
     except AnswerError as exc:
-        return CheckResult(**base, status="failed", points=0.0, message=f"It could not be read: {exc}.",
-                           what_to_try=f"Answer with {ANSWER_FORMS[question.type]}.")
+        return CheckResult(**base, status="failed", points=0.0, failure=Failure(
+            kind=FailureKind.VERDICT, said=Said(id="quiz.unreadable", params={"problem": _said(exc.said)}),
+            what_to_try=answer_with))
     key = key_entry["answer"]
     if is_right(question.type, given, key, question.tolerance, question.rel_tolerance, question.significant_digits):
         return CheckResult(**base, status="passed", points=question.points)
     points = round(question.points * choice_credit(given, key), 2) if question.type == "multiple" else 0.0
-    if points:
-        message = f"You answered {shown(question.type, given)}, which earns {points:g} of {_points(question.points)}."
-    else:
-        message = f"You answered {shown(question.type, given)}, which is not right."
+    facts: dict[str, Any] = {"given": shown(question.type, given), "points": points, "max_points": question.points,
+                             "multiple": question.type == "multiple", "options": []}
     if question.type in ("single", "multiple"):  # what each wrongly picked option says about itself
         picked = [given] if question.type == "single" else [g for g in given if g not in key]
         for letter in picked:
-            said = render(question.options[LETTERS.index(letter)].explanation, text.params)
-            if said:
-                message += f" ({letter}) {said}" if question.type == "multiple" else f" {said}"
+            explained = render(question.options[LETTERS.index(letter)].explanation, text.params)
+            if explained:
+                facts["options"].append({"letter": letter, "said": explained})
     if reveal:
-        message += f" The answer is {shown(question.type, key)}."
-    return CheckResult(**base, status="failed", points=points, message=message, why_it_matters=text.explanation,
-                       what_to_try=_what_to_try(question))
+        facts["answer"] = shown(question.type, key)
+    return CheckResult(**base, status="failed", points=points, why_it_matters=text.explanation, failure=Failure(
+        kind=FailureKind.VERDICT, said=Said(id="quiz.wrong", params=facts), what_to_try=_how_marked(question)))
 
 
-def _points(points: float) -> str:
-    return f"{points:g} point" + ("" if points == 1 else "s")
+def _said(message: Said) -> dict[str, Any]:
+    return said(message.id, **message.params)
 
 
-def _what_to_try(question: Question) -> str:
+def _how_marked(question: Question) -> Said | None:
     """How this question is marked, when a student who got it wrong may not know."""
     if question.type == "multiple":
-        return ("Pick every right option and no other: each right option you pick earns a share of the points, "
-                "each wrong one takes a share away (never below 0).")
+        return Said(id="quiz.how-marked.multiple")
     if question.significant_digits is not None:
-        return (f"Your answer is rounded to {question.significant_digits} significant digits and compared with the "
-                f"right value rounded the same way: write at least {question.significant_digits} significant "
-                f"digits, rounded rather than cut off (to 4 digits, 0.0123456 is 0.01235).")
-    return ""
+        return Said(id="quiz.how-marked.significant-digits", params={"digits": question.significant_digits})
+    return None
+
+
+def in_words(result: ExerciseResult, language: str) -> ExerciseResult:
+    """A quiz's result with its facts said in `language` (the grader's message catalogue)."""
+    from grader.render.words import fill
+
+    return fill(result, None, None, language)
 
 
 def result_of(spec: ExerciseSpec, checks: list[CheckResult], started: float, message: str = "") -> ExerciseResult:
@@ -153,10 +165,14 @@ def result_of(spec: ExerciseSpec, checks: list[CheckResult], started: float, mes
                                       duration=time.monotonic() - started, message=message, kind="quiz")
 
 
-def error_result(spec: ExerciseSpec, message: str, started: float) -> ExerciseResult:
-    checks = [CheckResult(id=q.id, title=q.title, status="error", points=0.0, max_points=q.points, message=message,
+def error_result(spec: ExerciseSpec, message: Said, started: float) -> ExerciseResult:
+    """Every question in error for one reason (no answers file, an unreadable one, no key)."""
+    from grader.runner.launch import failure_kind
+
+    failure = Failure(kind=failure_kind(message), said=message, during_import=True)
+    checks = [CheckResult(id=q.id, title=q.title, status="error", points=0.0, max_points=q.points, failure=failure,
                           concepts=q.concepts) for q in spec.questions]
-    return result_of(spec, checks, started, message)
+    return in_words(result_of(spec, checks, started).model_copy(update={"failure": failure}), spec.language)
 
 
 def answers_path(spec: ExerciseSpec, submission: Path | None) -> Path:
@@ -170,20 +186,19 @@ def grade_quiz(spec: ExerciseSpec, submission: Path | None, student: str) -> Exe
     started = time.monotonic()
     path = answers_path(spec, submission)
     if not path.is_file():
-        return error_result(spec, f"There is no answers file at {path}. Answer the questions in "
-                                  f"exercises/{spec.name}/answers.yaml, or run `grade quiz {spec.id}`.", started)
+        return error_result(spec, Said(id="quiz.no-answers-file", params={
+            "path": str(path), "folder": spec.name, "id": spec.id}), started)
     try:
         answers = read_answers(path, str(path))
     except SpecError as exc:
-        return error_result(spec, f"Your answers file could not be read: {exc}. Fix that line and grade again.",
-                            started)
+        return error_result(spec, Said(id="quiz.answers-unreadable", params={"problem": str(exc)}), started)
     try:
         key = compute_key(spec, student)
     except QuizError as exc:
-        return error_result(spec, f"The quiz could not be graded: {exc}", started)
+        return error_result(spec, Said(id="quiz.no-key", params={"problem": _said(exc.said)}), started)
     texts = {v.id: v for v in variants(spec, student)}
     checks = [judge(q, texts[q.id], answers.get(q.id), key[q.id]) for q in spec.questions]
-    return result_of(spec, checks, started)
+    return in_words(result_of(spec, checks, started), spec.language)
 
 
 def unknown_answers(spec: ExerciseSpec, submission: Path | None) -> list[str]:

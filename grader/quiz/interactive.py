@@ -6,15 +6,18 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import click
 
 from grader.languages import translations
 from grader.quiz.answers import AnswerError, is_blank, parse
-from grader.quiz.grading import compute_key, judge, result_of, variants
+from grader.quiz.grading import compute_key, in_words, judge, result_of, variants
 from grader.results import ExerciseResult
 from grader.spec import ExerciseSpec
+
+if TYPE_CHECKING:
+    from grader.render.words import Messages
 
 MAX_RETRIES = 3
 
@@ -23,6 +26,7 @@ def ask(spec: ExerciseSpec, student: str, glossary: Any, color: bool,
         read: Callable[[], str] | None = None) -> ExerciseResult:
     """Ask every question of `spec` for `student`; the result has one check per question."""
     from grader.render import render_quiz_question, render_quiz_verdict
+    from grader.render.words import Messages, fill_check
 
     _ = translations(spec.language).gettext
     started = time.monotonic()
@@ -33,14 +37,14 @@ def ask(spec: ExerciseSpec, student: str, glossary: Any, color: bool,
     checks = []
     for number, (question, text) in enumerate(zip(spec.questions, texts), start=1):
         click.echo("\n" + render_quiz_question(text, number, len(texts), color, spec.language), nl=False)
-        raw = _read_answer(question, read, _("Try again (Enter skips)."))
-        check = judge(question, text, raw, key[question.id])
-        checks.append(check)
+        raw = _read_answer(question, read, _("Try again (Enter skips)."), Messages(None, spec.language))
+        checks.append(judge(question, text, raw, key[question.id]))
         if raw is None:
             click.echo("  " + _("Skipped."))
         else:
-            click.echo(render_quiz_verdict(check, glossary, color, spec.language), nl=False)
-    return result_of(spec, checks, started)
+            click.echo(render_quiz_verdict(fill_check(checks[-1], spec.language), glossary, color, spec.language),
+                       nl=False)
+    return in_words(result_of(spec, checks, started), spec.language)
 
 
 def said_score(result: ExerciseResult, language: str) -> str:
@@ -58,7 +62,7 @@ def _prompt(label: str) -> str:
     return answer
 
 
-def _read_answer(question: Any, read: Callable[[], str], again: str) -> str | None:
+def _read_answer(question: Any, read: Callable[[], str], again: str, messages: Messages) -> str | None:
     for _ in range(MAX_RETRIES):
         try:
             raw = read()
@@ -70,5 +74,6 @@ def _read_answer(question: Any, read: Callable[[], str], again: str) -> str | No
             parse(question.type, raw, len(question.options))
             return raw
         except AnswerError as exc:
-            click.echo(f"  {exc}. {again}")
+            click.echo("  " + translations(messages.language).gettext("%(problem)s. %(again)s") % {
+                "problem": messages.say(exc.said), "again": again})
     return raw

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import random
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import jinja2
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -21,16 +21,7 @@ Slug = Annotated[str, Field(pattern=ID_PATTERN)]
 QuestionType = Literal["single", "multiple", "true-false", "numeric", "shape", "text", "output"]
 LETTERS = "abcdefghij"
 
-# How each type is answered, for the starter file, the terminal and the error messages.
-ANSWER_FORMS: dict[str, str] = {
-    "single": "one letter, e.g. b",
-    "multiple": "a list of letters, e.g. [a, c]",
-    "true-false": "true or false",
-    "numeric": "a number, e.g. 0.25",
-    "shape": "a shape as a list, e.g. [3, 4] ([] for a single number), or error if the code fails",
-    "text": "a word or a short phrase",
-    "output": "exactly what the code prints (\\n for a line break)",
-}
+QUESTION_TYPES: tuple[str, ...] = get_args(QuestionType)  # how each is answered: `quiz.form.<type>` messages
 
 
 class _Strict(BaseModel):

@@ -17,7 +17,7 @@ import click
 import jinja2
 
 from grader.languages import DEFAULT, translations
-from grader.results import CheckResult, CourseResult, ExerciseResult
+from grader.results import CheckResult, CourseResult, ExerciseResult, Said
 
 if TYPE_CHECKING:
     from grader.glossary import Glossary
@@ -73,21 +73,24 @@ def environment(color: bool, language: str = DEFAULT) -> jinja2.Environment:
     return env
 
 
+def status_word(status: Any, language: str) -> str:
+    """'passed', 'failed', 'error', 'skipped' (a check's or a result's status) in `language`."""
+    gettext = translations(language).gettext
+    said = {"passed": gettext("passed"), "failed": gettext("failed"), "error": gettext("error"),
+            "skipped": gettext("skipped")}
+    return said.get(str(status), str(status))
+
+
 def add_word_filters(env: jinja2.Environment, language: str) -> None:
     """The filters every view's templates share for their words in `language`: a status as a word, a
     device's run, code names as a list, and the width of text in a terminal's columns (a Chinese character
     takes two) to line up tables by."""
-    gettext = translations(language).gettext
-    said = {"passed": gettext("passed"), "failed": gettext("failed"), "error": gettext("error"),
-            "skipped": gettext("skipped")}
-
-    def status_word(status: Any) -> str:
-        """'passed', 'failed', 'error', 'skipped' (a check's or a result's status) in `language`."""
-        return said.get(str(status), str(status))
+    def in_language(status: Any) -> str:
+        return status_word(status, language)
 
     def device_run(run: Any) -> str:
         """'meta: passed' for one device a check ran on ('meta' is the CPU's stand-in for a GPU)."""
-        return f"{run.device}: {status_word(run.status)}"
+        return f"{run.device}: {status_word(run.status, language)}"
 
     def codes(names: Any) -> str:
         """`a`, `b`: names as code, in a list."""
@@ -98,7 +101,7 @@ def add_word_filters(env: jinja2.Environment, language: str) -> None:
         text = str(text)
         return text + " " * (width - columns(text))
 
-    env.filters.update(status_word=status_word, device_run=device_run, codes=codes, columns=columns, pad=pad)
+    env.filters.update(status_word=in_language, device_run=device_run, codes=codes, columns=columns, pad=pad)
 
 
 def _wide(char: str) -> bool:
@@ -460,29 +463,13 @@ def render_exercise_list(rows: list[dict[str, Any]], color: bool, language: str 
     return environment(color, language).get_template("list.txt.j2").render(rows=rows)
 
 
-def N_(message: str) -> str:  # noqa: N802 - gettext's name for a message marked to translate later
-    return message
-
-
-# The words of grader.quiz.questions.ANSWER_FORMS, marked to be translated; a form whose English has
-# changed since is said in English until it is marked again here.
-_ANSWER_FORMS = {
-    "single": N_("one letter, e.g. b"),
-    "multiple": N_("a list of letters, e.g. [a, c]"),
-    "true-false": N_("true or false"),
-    "numeric": N_("a number, e.g. 0.25"),
-    "shape": N_("a shape as a list, e.g. [3, 4] ([] for a single number), or error if the code fails"),
-    "text": N_("a word or a short phrase"),
-    "output": N_("exactly what the code prints (\\n for a line break)"),
-}
-
-
 def answer_forms(language: str) -> dict[str, str]:
-    """How each type of question is answered (`ANSWER_FORMS`), in `language`."""
-    from grader.quiz.questions import ANSWER_FORMS
+    """How each type of question is answered (messages `quiz.form.<type>`), in `language`."""
+    from grader.quiz.questions import QUESTION_TYPES
+    from grader.render.words import Messages
 
-    gettext = translations(language).gettext
-    return {kind: gettext(form) if _ANSWER_FORMS.get(kind) == form else form for kind, form in ANSWER_FORMS.items()}
+    messages = Messages(None, language)
+    return {kind: messages.say(Said(id=f"quiz.form.{kind}")) for kind in QUESTION_TYPES}
 
 
 def render_quiz_question(q: Any, number: int, total: int, color: bool, language: str = DEFAULT) -> str:

@@ -261,6 +261,11 @@ def fill(result: ExerciseResult, checks: dict[str, Any] | None = None, checks_fo
     return result.model_copy(update={"checks": filled, "message": whole or result.message, "language": language})
 
 
+def fill_check(check: CheckResult, language: str = DEFAULT) -> CheckResult:
+    """One check's result said on its own, from the grader's catalogues (a quiz's question in `grade quiz`)."""
+    return _filled_check(check, None, {}, Messages(None, language), "", "")
+
+
 def _filled_check(check: CheckResult, spec: Any, limits: dict[str, Any], messages: Messages, whole: str,
                   whole_tip: str) -> CheckResult:
     if check.failure is None:

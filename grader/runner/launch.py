@@ -24,7 +24,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from grader.results import CheckResult, ExerciseResult
+from grader.checks import said
+from grader.failures import FailureKind
+from grader.results import CheckResult, ExerciseResult, Failure, Said
 from grader.runner import isolation
 from grader.runner.sandbox import ALWAYS_PRELOAD, PRELOAD_IF_IMPORTED
 from grader.spec import ExerciseSpec, requirement_name
@@ -50,7 +52,7 @@ def grade(spec: ExerciseSpec, submission: Path | None = None, *, time_s: float |
         root = Path(scratch)
         staged = write_job(spec, submission, root, time_s=time_s, memory_mb=memory_mb, processes=processes,
                            use_cache=use_cache, debug=debug, save_answers_to=save_answers_to, run_as_root=run_as_root)
-        if isinstance(staged, str):
+        if isinstance(staged, Said):
             return error_result(spec, staged, started)
         return _run_grading_process(spec, root, staged, started, debug)
 
@@ -58,10 +60,11 @@ def grade(spec: ExerciseSpec, submission: Path | None = None, *, time_s: float |
 def write_job(spec: ExerciseSpec, submission: Path | None, root: Path, *, time_s: float | None = None,
               memory_mb: int | None = None, processes: int | None = None, use_cache: bool = True,
               debug: bool = False, save_answers_to: Path | None = None, run_as_root: bool = False,
-              private: list[Path] | None = None) -> str | float:
+              private: list[Path] | None = None) -> Said | float:
     """Stage the submission in `root` and write the job file a grading process reads (`root/job.json`).
     `private`: folders student code must see only the way through (a batch's class folder). Returns the
-    deadline for the whole grading in seconds, or a problem with the submission in words."""
+    deadline for the whole grading in seconds, or a problem with the submission (a message of the grader's
+    catalogue, `grader.handed-in.*`)."""
     time_s = time_s or spec.limits.time_s
     memory_mb = memory_mb or spec.limits.memory_mb
     processes = processes or spec.limits.processes
@@ -148,9 +151,8 @@ def _run_grading_process(spec: ExerciseSpec, root: Path, deadline: float, starte
     return read_result(spec, root, proc.returncode, started, debug)
 
 
-def took_too_long(deadline: float) -> str:
-    return (f"Grading took longer than {deadline:g} seconds in total and was stopped. "
-            "Look for code that runs far longer than the exercise needs.")
+def took_too_long(deadline: float) -> Said:
+    return Said(id="grader.took-too-long", params={"seconds": deadline})
 
 
 def read_result(spec: ExerciseSpec, root: Path, returncode: int | None, started: float, debug: bool) -> ExerciseResult:
@@ -163,11 +165,8 @@ def read_result(spec: ExerciseSpec, root: Path, returncode: int | None, started:
             log_tail = (root / "grading.log").read_text(errors="replace")[-3000:]
         except OSError:
             log_tail = ""
-        message = (f"The grader itself failed (exit code {returncode}) before it could report a result. "
-                   "This is not a problem with your code; tell your instructor.")
-        if debug:
-            message += f"\n\n{type(exc).__name__}: {exc}\n{log_tail}"
-        return error_result(spec, message, started)
+        detail = f"{type(exc).__name__}: {exc}\n{log_tail}" if debug else ""
+        return error_result(spec, Said(id="grader.no-result", params={"code": returncode, "detail": detail}), started)
     return in_words(result, spec)
 
 
@@ -191,7 +190,7 @@ MAX_FILE_BYTES = 1_000_000  # one file handed in (1 MB; the reference solutions 
 MAX_FILES = 200  # .py files handed in for one exercise
 
 
-def stage_submission(spec: ExerciseSpec, submission: Path | None, dest: Path) -> str | None:
+def stage_submission(spec: ExerciseSpec, submission: Path | None, dest: Path) -> Said | None:
     """Copy the student's file(s) to `dest` under the names the checks import; a problem, or None.
 
     Only regular files are copied: the exercise's files and every other .py file beside them (the
@@ -206,9 +205,8 @@ def stage_submission(spec: ExerciseSpec, submission: Path | None, dest: Path) ->
     try:
         problem = _stage(spec, source, dest, expected)
     except OSError as exc:  # a disk that is full, a folder that changed while it was read
-        problem = (f"{exc.filename or source} could not be copied for grading ({exc.strerror or exc}). Check "
-                   "that your files can be read and grade again; if this goes on, tell your instructor.")
-    return escape_undecodable(problem) if problem else None
+        problem = _problem("not-copied", path=exc.filename or source, reason=exc.strerror or str(exc))
+    return problem
 
 
 def escape_undecodable(text: str) -> str:
@@ -226,7 +224,15 @@ def escape_undecodable(text: str) -> str:
         return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-def _stage(spec: ExerciseSpec, source: Path, dest: Path, expected: str) -> str | None:
+def _problem(reason: str, **params: Any) -> Said:
+    """A problem with what was handed in: message `grader.handed-in.<reason>`, its paths named the way the
+    student's terminal names them (`escape_undecodable`)."""
+    return Said(id=f"grader.handed-in.{reason}", params={
+        key: escape_undecodable(os.fsdecode(value)) if isinstance(value, (Path, str, bytes)) else value
+        for key, value in params.items()})
+
+
+def _stage(spec: ExerciseSpec, source: Path, dest: Path, expected: str) -> Said | None:
     kind = _kind_of(source)
     if kind == "symbolic link":
         return _not_copied(source, kind)
@@ -234,29 +240,26 @@ def _stage(spec: ExerciseSpec, source: Path, dest: Path, expected: str) -> str |
         if len(spec.files) == 1:
             return _copy_regular(source, dest / spec.files[0])
         if source.name not in spec.files:
-            return f"{source} is not one of this exercise's files ({expected}). Pass the folder that holds them."
+            return _problem("not-its-file", path=source, expected=expected)
         problem = _copy_regular(source, dest / source.name)
         if problem:
             return problem
         source = source.parent
     elif kind is None:
-        return f"{source} does not exist. Pass the file you wrote ({expected}) or the folder holding it."
+        return _problem("missing", path=source, expected=expected)
     elif kind != "folder":
         return _not_copied(source, kind)
     try:
         names = sorted(entry.name for entry in os.scandir(source)
                        if entry.name.endswith(".py") or entry.name in spec.files)
     except OSError as exc:
-        return (f"The folder {source} could not be read ({exc.strerror}). Make it readable (chmod u+rx) "
-                "and grade again.")
+        return _problem("folder-unreadable", path=source, reason=exc.strerror)
     python_files = sum(name.endswith(".py") for name in names)
     if python_files > MAX_FILES:
-        return (f"{source} holds {python_files} .py files, and at most {MAX_FILES} are copied for grading. Hand in "
-                f"only {expected} and the modules they import (move the rest out of this folder), then grade again.")
+        return _problem("too-many-files", path=source, count=python_files, most=MAX_FILES, expected=expected)
     missing = [name for name in spec.files if name not in names and not (dest / name).is_file()]
     if missing:
-        return (f"No file {', '.join(missing)} in {source}. This exercise grades {expected}: "
-                "put your work in a file with exactly that name, or pass it with --submission.")
+        return _problem("no-such-file", path=source, names=", ".join(missing), expected=expected)
     for name in names:
         if not (dest / name).exists():
             problem = _copy_regular(source / name, dest / name)
@@ -282,36 +285,32 @@ def _kind(mode: int) -> str:
     return next((name for test, name in kinds.items() if test(mode)), "special file")
 
 
-def _not_copied(path: Path, kind: str) -> str:
+def _not_copied(path: Path, kind: str) -> Said:
     """Why `path` (not a regular file) is not graded, and what to do."""
     if kind == "symbolic link":
         try:
-            target = f" to {os.readlink(path)}"
+            target = os.readlink(path)
         except OSError:
             target = ""
-        return (f"{path} is a symbolic link{target}. Only real files and folders are graded, never what a link "
-                "points to: copy the file itself in place of the link (cp --remove-destination TARGET LINK, or "
-                "save it again from your editor) and grade again.")
+        return _problem("link", path=path, target=target)
     if kind == "folder":
-        return (f"{path} is a folder, not a Python file. Every .py file beside your work is copied for grading as a "
-                "module: rename this folder so its name does not end in .py, or move it away, and grade again.")
-    return (f"{path} is a {kind}, not a file. Only regular files are graded: replace it with the file you wrote, "
-            "or remove it, and grade again.")
+        return _problem("folder-named-py", path=path)
+    return _problem("special", path=path, kind=said(f"grader.file-kind.{kind.replace(' ', '-')}"))
 
 
-def _copy_regular(path: Path, target: Path) -> str | None:
+def _copy_regular(path: Path, target: Path) -> Said | None:
     """Copy one regular file of at most MAX_FILE_BYTES; a problem in words, or None. Opened without
     following a link and without waiting on a pipe, then checked by fstat: what is read is what was
     checked, even if the entry is swapped for a link in between."""
     kind = _kind_of(path)
     if kind != "file":
-        return _not_copied(path, kind) if kind else f"{path} disappeared while it was copied. Grade again."
+        return _not_copied(path, kind) if kind else _problem("disappeared", path=path)
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
         if exc.errno in (errno.ELOOP, errno.EMLINK):  # O_NOFOLLOW met a link (EMLINK on FreeBSD)
             return _not_copied(path, "symbolic link")
-        return f"{path} could not be read ({exc.strerror}). Make it readable (chmod u+r) and grade again."
+        return _problem("unreadable", path=path, reason=exc.strerror)
     with os.fdopen(fd, "rb") as f:
         info = os.fstat(f.fileno())
         if not stat.S_ISREG(info.st_mode):
@@ -323,13 +322,12 @@ def _copy_regular(path: Path, target: Path) -> str | None:
     return None
 
 
-def _too_big(path: Path, size: int) -> str:
+def _too_big(path: Path, size: int) -> Said:
     shown = -(-size // 100_000) / 10  # in MB, rounded up: never "1.0 MB" for a file over the 1 MB cap
-    return (f"{path} is {shown:g} MB, and a file handed in may be at most {MAX_FILE_BYTES // 1_000_000} MB. "
-            "Keep only what the exercise needs (no data, weights or generated text in it) and grade again.")
+    return _problem("too-big", path=path, mb=shown, most_mb=MAX_FILE_BYTES // 1_000_000)
 
 
-def handed_in_problem(path: Path) -> str | None:
+def handed_in_problem(path: Path) -> Said | None:
     """Why `path`, handed in, is not read (a symbolic link, a named pipe or a device, a file over
     MAX_FILE_BYTES), in words; None for a regular file, a folder or nothing there (the caller says
     what is missing). The rules of `stage_submission`, for what is read here rather than staged (a
@@ -343,7 +341,7 @@ def handed_in_problem(path: Path) -> str | None:
         problem = _too_big(path, info.st_size) if info.st_size > MAX_FILE_BYTES else None
     else:
         problem = None if kind == "folder" else _not_copied(path, kind)
-    return escape_undecodable(problem) if problem else None
+    return problem
 
 
 def from_package(module: str, requirements: list[str]) -> bool:
@@ -411,12 +409,23 @@ def _top_level_imports(source: bytes) -> list[ast.stmt]:
     return found
 
 
-def error_result(spec: ExerciseSpec, message: str, started: float) -> ExerciseResult:
-    """A result for a submission that could not be graded at all: every check is an error."""
+def failure_kind(message: Said) -> FailureKind:
+    """The kind of a whole submission's failure, from the message that says it."""
+    if message.id.startswith("grader.handed-in.") or message.id in ("quiz.no-answers-file", "quiz.answers-unreadable"):
+        return FailureKind.HANDED_IN
+    return FailureKind.TIMEOUT if message.id == "grader.took-too-long" else FailureKind.INTERNAL
+
+
+def error_result(spec: ExerciseSpec, message: Said, started: float) -> ExerciseResult:
+    """A result for a submission that could not be graded at all (`message`: why, as the grader's catalogue
+    says it): every check is an error, the reason said once, in the exercise's language."""
+    kind = failure_kind(message)
+    failure = Failure(kind=kind, said=message, during_import=True)
     checks = [
-        CheckResult(id=c.id, title=c.title, status="error", points=0.0, max_points=c.points, message=message,
+        CheckResult(id=c.id, title=c.title, status="error", points=0.0, max_points=c.points, failure=failure,
                     concepts=c.concepts, hidden=c.hidden)
         for c in spec.checks
     ]
-    return ExerciseResult.from_checks(exercise=spec.name, exercise_id=spec.id, title=spec.title, checks=checks,
-                                      duration=time.monotonic() - started, message=message)
+    result = ExerciseResult.from_checks(exercise=spec.name, exercise_id=spec.id, title=spec.title, checks=checks,
+                                        duration=time.monotonic() - started)
+    return in_words(result.model_copy(update={"failure": failure}), spec)
