@@ -49,6 +49,9 @@ def _assert_refused(ran, *words: str) -> dict:
     assert result["checks"] and all(c["status"] == "error" and c["points"] == 0 for c in result["checks"])
     for word in words:
         assert word in result["message"], result["message"]
+    # Nothing ran: the reason is the whole feedback, no check's tip about code that was never judged.
+    assert all(c["message"] == result["message"] and not c["what_to_try"] and not c["why_it_matters"]
+               for c in result["checks"])
     return result
 
 

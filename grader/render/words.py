@@ -280,7 +280,9 @@ def _filled_check(check: CheckResult, spec: Any, limits: dict[str, Any], message
         message, tip = failure_words(check.failure, title, limits, messages, own=not check.because_of)
     update["message"] = message
     failed = check.status in ("failed", "error")
-    own = failed and not check.because_of
+    # A submission that could not be graded at all (nothing ran: a missing file, a link): the reason is all.
+    ungraded = bool(whole) and check.failure.during_import and check.failure.run is None
+    own = failed and not check.because_of and not ungraded
     if spec is not None and own:
         update["why_it_matters"] = spec.why_it_matters
         update["what_to_try"] = tip or spec.what_to_try
