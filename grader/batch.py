@@ -401,10 +401,10 @@ def _grade_warm(warm: WarmGrader, spec: ExerciseSpec, submission: Path, options:
                                   run_as_root=options.run_as_root, private=[Path(p) for p in options.private])
         if isinstance(staged, Said):
             return launch.error_result(spec, staged, started), True
-        code = warm.grade(root / "job.json", staged)
+        code = warm.grade(root / "job.json", staged.deadline)
         if code is None:
-            return launch.error_result(spec, launch.took_too_long(staged), started), False
-        return launch.read_result(spec, root, code, started, options.debug), True
+            return launch.error_result(spec, launch.took_too_long(staged.deadline), started), False
+        return launch.read_result(spec, root, code, started, options.debug, staged.notebook), True
 
 
 # ----------------------------------------------------------------------------- gradebook and statistics

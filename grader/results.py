@@ -100,6 +100,15 @@ class Failure(BaseModel):
     device: str = Field("", description="the device the failing case ran on, when the check ran on several")
 
 
+class Note(BaseModel):
+    """Something the student should know about how the submission was read (a notebook's cells left out)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    said: Said
+    text: Text = Field("", description="`said` in the result's language; empty while only the facts are there")
+
+
 class CheckResult(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -122,6 +131,7 @@ class CheckResult(BaseModel):
     file: Text = Field("", description="the student's file where the problem showed (their line that raised); "
                                       "empty when the check cannot point at a line")
     line: int = Field(0, description="the line in `file`; 0 when not known")
+    cell: int = Field(0, description="when `file` is a notebook: the cell (counting every cell from 1) `line` is in")
     because_of: str = Field("", description="the id of another failed check whose problem kept this one from "
                                             "judging its own habit; empty when this check's failure is its own")
 
@@ -147,6 +157,8 @@ class ExerciseResult(BaseModel):
                                           "empty while only the facts are there")
     isolation: dict[str, str] = Field(default_factory=dict, description="what protected the machine from the "
                                       "student's code: processes, network, leftovers (see docs/security.md)")
+    notes: list[Note] = Field(default_factory=list, description="how the submission was read, where the student "
+                              "should know it (the cells and lines of a notebook left out)")
 
     @classmethod
     def from_checks(cls, *, exercise: str, exercise_id: int, title: str, checks: list[CheckResult],

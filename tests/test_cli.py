@@ -97,7 +97,7 @@ def test_json_is_the_only_thing_on_stdout(grade):
     ran = grade("exercise", "3", "--format", "json")
     result = json.loads(ran.stdout)
     assert set(result) == {"exercise", "exercise_id", "kind", "title", "score", "max_score", "passed", "status", "duration",
-                           "message", "failure", "checks", "limits", "language", "isolation"}
+                           "message", "failure", "checks", "limits", "language", "isolation", "notes"}
     assert {"id", "title", "status", "points", "max_points", "message", "failure", "concepts"} <= set(result["checks"][0])
     assert result["language"] == "en" and result["checks"][0]["failure"]["kind"] == "verdict"
 

@@ -33,6 +33,7 @@ WORDS = ("message", "title", "why_it_matters", "what_to_try", "language")  # wha
 def _facts(result: dict) -> dict:
     facts = {k: v for k, v in result.items() if k not in WORDS}
     facts["checks"] = [{k: v for k, v in c.items() if k not in WORDS} for c in result["checks"]]
+    facts["notes"] = [{k: v for k, v in n.items() if k != "text"} for n in result.get("notes", [])]
     return facts
 
 

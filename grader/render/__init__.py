@@ -279,7 +279,8 @@ def for_view(result: Any, clean: Any) -> Any:
     checks = [check.model_copy(update={"message": clean(check.message), "what_to_try": clean(check.what_to_try),
                                        "why_it_matters": clean(check.why_it_matters),
                                        "file": clean(check.file, one_line=True)}) for check in result.checks]
-    return result.model_copy(update={"message": clean(result.message), "checks": checks})
+    notes = [note.model_copy(update={"text": clean(note.text)}) for note in result.notes]
+    return result.model_copy(update={"message": clean(result.message), "checks": checks, "notes": notes})
 
 
 def _cleaned(value: Any, clean: Any) -> Any:

@@ -35,7 +35,7 @@ def report(results: list[ExerciseResult], glossary: Glossary | None) -> dict[str
                 "message": check_feedback(result, check, glossary),
                 "test_code": f"grade exercise {result.exercise_id}  # check {check.id}",
                 "filename": student_path(result, check.file),
-                "line_no": check.line,
+                "line_no": None if check.cell else check.line,  # a notebook's line is not the file's
                 "duration": round(check.duration * 1000),
             })
     statuses = {r.status for r in results}

@@ -31,7 +31,8 @@ def report(results: list[ExerciseResult], glossary: Glossary | None) -> str:
                                  time=f"{check.duration:.3f}")
             if check.file:
                 case.set("file", student_path(result, check.file))
-                case.set("line", str(check.line))
+                if not check.cell:  # a notebook's line is its cell's, not the file's
+                    case.set("line", str(check.line))
             props = ET.SubElement(case, "properties")
             ET.SubElement(props, "property", name="points", value=f"{check.points:g}")
             ET.SubElement(props, "property", name="max_points", value=f"{check.max_points:g}")

@@ -258,7 +258,9 @@ def fill(result: ExerciseResult, checks: dict[str, Any] | None = None, checks_fo
         whole, whole_tip = failure_words(result.failure, None, result.limits, messages)
     filled = [_filled_check(check, (checks or {}).get(check.id), result.limits, messages, whole, whole_tip)
               for check in result.checks]
-    return result.model_copy(update={"checks": filled, "message": whole or result.message, "language": language})
+    notes = [note.model_copy(update={"text": messages.say_or_explain(note.said)}) for note in result.notes]
+    return result.model_copy(update={"checks": filled, "message": whole or result.message, "language": language,
+                                     "notes": notes})
 
 
 def fill_check(check: CheckResult, language: str = DEFAULT) -> CheckResult:
@@ -306,12 +308,16 @@ def one_cause_once(result: ExerciseResult) -> ExerciseResult:
         if run is None or run.explained is None or check.failure.during_import or result.message or verdict:
             checks.append(check)
             continue
-        key = (run.explained.id, run.error.get("file"), run.error.get("line"), run.error.get("message"))
+        key = (run.explained.id, run.error.get("file"), run.error.get("cell"), run.error.get("line"),
+               run.error.get("message"))
         if key not in first:
             first[key] = check
             checks.append(check)
             continue
+        file: Any = check.file
+        if check.cell:
+            file = {SAID: "grader.notebook.cell", "params": {"notebook": check.file, "cell": check.cell}}
         pointer = messages.say_or_explain(Said(id="grader.same-error", params={
-            "title": first[key].title, "file": check.file, "line": check.line}))
+            "title": first[key].title, "file": file, "line": check.line}))
         checks.append(check.model_copy(update={"message": pointer, "what_to_try": ""}))
     return result.model_copy(update={"checks": checks})

@@ -19,14 +19,17 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
+from grader import notebooks
 from grader.checks import said
 from grader.failures import FailureKind
 from grader.results import CheckResult, ExerciseResult, Failure, Said
+from grader.notebooks import Notebook
 from grader.runner import isolation
 from grader.runner.sandbox import ALWAYS_PRELOAD, PRELOAD_IF_IMPORTED
 from grader.spec import ExerciseSpec, requirement_name
@@ -57,21 +60,29 @@ def grade(spec: ExerciseSpec, submission: Path | None = None, *, time_s: float |
         return _run_grading_process(spec, root, staged, started, debug)
 
 
+@dataclass
+class Job:
+    """A grading staged in its scratch folder: the deadline of the whole grading, and the notebook the
+    student's module was made from, if it was (the result's lines are then told as its cells')."""
+
+    deadline: float
+    notebook: Notebook | None = None
+
+
 def write_job(spec: ExerciseSpec, submission: Path | None, root: Path, *, time_s: float | None = None,
               memory_mb: int | None = None, processes: int | None = None, use_cache: bool = True,
               debug: bool = False, save_answers_to: Path | None = None, run_as_root: bool = False,
-              private: list[Path] | None = None) -> Said | float:
+              private: list[Path] | None = None) -> Said | Job:
     """Stage the submission in `root` and write the job file a grading process reads (`root/job.json`).
     `private`: folders student code must see only the way through (a batch's class folder). Returns the
-    deadline for the whole grading in seconds, or a problem with the submission (a message of the grader's
-    catalogue, `grader.handed-in.*`)."""
+    staged job, or a problem with the submission (a message of the grader's catalogue, `grader.handed-in.*`)."""
     time_s = time_s or spec.limits.time_s
     memory_mb = memory_mb or spec.limits.memory_mb
     processes = processes or spec.limits.processes
     staged = root / "submission"
-    problem = stage_submission(spec, submission, staged)
-    if problem:
-        return problem
+    made = stage_submission(spec, submission, staged)
+    if isinstance(made, Said):
+        return made
     run_dir = root / "run"
     run_dir.mkdir()
     # A root grader's workers run as another user, who must read the code and enter the run folder
@@ -95,7 +106,7 @@ def write_job(spec: ExerciseSpec, submission: Path | None, root: Path, *, time_s
     }
     (root / "job.json").write_text(json.dumps(job))
     (root / "job.json").chmod(0o600)
-    return 60 + time_s * (2 * len(spec.checks) + 2)
+    return Job(60 + time_s * (2 * len(spec.checks) + 2), made)
 
 
 _RUNNING: set[int] = set()  # grading processes of this CLI process now running (grade validate runs several)
@@ -137,7 +148,8 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
         isolation.end_orphans(keep=frozenset(_RUNNING), foreign_only=True)
 
 
-def _run_grading_process(spec: ExerciseSpec, root: Path, deadline: float, started: float, debug: bool) -> ExerciseResult:
+def _run_grading_process(spec: ExerciseSpec, root: Path, job: Job, started: float, debug: bool) -> ExerciseResult:
+    deadline = job.deadline
     log_path = root / "grading.log"
     with open(log_path, "wb") as log:
         proc = start(["grader.runner.judge", str(root / "job.json")],
@@ -148,15 +160,17 @@ def _run_grading_process(spec: ExerciseSpec, root: Path, deadline: float, starte
             return error_result(spec, took_too_long(deadline), started)
         finally:
             stop(proc)
-    return read_result(spec, root, proc.returncode, started, debug)
+    return read_result(spec, root, proc.returncode, started, debug, job.notebook)
 
 
 def took_too_long(deadline: float) -> Said:
     return Said(id="grader.took-too-long", params={"seconds": deadline})
 
 
-def read_result(spec: ExerciseSpec, root: Path, returncode: int | None, started: float, debug: bool) -> ExerciseResult:
-    """The result a grading process wrote in `root`, or one saying the grader failed (never a traceback)."""
+def read_result(spec: ExerciseSpec, root: Path, returncode: int | None, started: float, debug: bool,
+                notebook: Notebook | None = None) -> ExerciseResult:
+    """The result a grading process wrote in `root`, or one saying the grader failed (never a traceback);
+    its lines told as the cells of `notebook` when the student's module was made from one."""
     result_file = root / "result.json"
     try:
         result = ExerciseResult.model_validate_json(result_file.read_text())
@@ -167,7 +181,7 @@ def read_result(spec: ExerciseSpec, root: Path, returncode: int | None, started:
             log_tail = ""
         detail = f"{type(exc).__name__}: {exc}\n{log_tail}" if debug else ""
         return error_result(spec, Said(id="grader.no-result", params={"code": returncode, "detail": detail}), started)
-    return in_words(result, spec)
+    return in_words(notebook.relocate(result) if notebook is not None else result, spec)
 
 
 def in_words(result: ExerciseResult, spec: ExerciseSpec) -> ExerciseResult:
@@ -190,8 +204,9 @@ MAX_FILE_BYTES = 1_000_000  # one file handed in (1 MB; the reference solutions 
 MAX_FILES = 200  # .py files handed in for one exercise
 
 
-def stage_submission(spec: ExerciseSpec, submission: Path | None, dest: Path) -> Said | None:
-    """Copy the student's file(s) to `dest` under the names the checks import; a problem, or None.
+def stage_submission(spec: ExerciseSpec, submission: Path | None, dest: Path) -> Said | Notebook | None:
+    """Copy the student's file(s) to `dest` under the names the checks import; a problem, the notebook the
+    module was made from (a `.ipynb` handed in for the exercise's one file: `grader.notebooks`), or None.
 
     Only regular files are copied: the exercise's files and every other .py file beside them (the
     modules they import). Each is opened without following a symbolic link (O_NOFOLLOW, O_NONBLOCK) and
@@ -224,7 +239,7 @@ def escape_undecodable(text: str) -> str:
         return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-def _problem(reason: str, **params: Any) -> Said:
+def _problem(reason: str, /, **params: Any) -> Said:
     """A problem with what was handed in: message `grader.handed-in.<reason>`, its paths named the way the
     student's terminal names them (`escape_undecodable`)."""
     return Said(id=f"grader.handed-in.{reason}", params={
@@ -232,11 +247,13 @@ def _problem(reason: str, **params: Any) -> Said:
         for key, value in params.items()})
 
 
-def _stage(spec: ExerciseSpec, source: Path, dest: Path, expected: str) -> Said | None:
+def _stage(spec: ExerciseSpec, source: Path, dest: Path, expected: str) -> Said | Notebook | None:
     kind = _kind_of(source)
     if kind == "symbolic link":
         return _not_copied(source, kind)
     if kind == "file":
+        if len(spec.files) == 1 and source.suffix == notebooks.SUFFIX:
+            return _from_notebook(source, dest / spec.files[0])
         if len(spec.files) == 1:
             return _copy_regular(source, dest / spec.files[0])
         if source.name not in spec.files:
@@ -258,6 +275,13 @@ def _stage(spec: ExerciseSpec, source: Path, dest: Path, expected: str) -> Said 
     if python_files > MAX_FILES:
         return _problem("too-many-files", path=source, count=python_files, most=MAX_FILES, expected=expected)
     missing = [name for name in spec.files if name not in names and not (dest / name).is_file()]
+    made = None
+    if len(spec.files) == 1 and missing:
+        made = _notebook_in(spec, source, dest, expected)
+        if made is not None:
+            if isinstance(made, Said):
+                return made
+            missing = []
     if missing:
         return _problem("no-such-file", path=source, names=", ".join(missing), expected=expected)
     for name in names:
@@ -265,7 +289,39 @@ def _stage(spec: ExerciseSpec, source: Path, dest: Path, expected: str) -> Said 
             problem = _copy_regular(source / name, dest / name)
             if problem:
                 return problem
+    return made
+
+
+def _notebook_in(spec: ExerciseSpec, folder: Path, dest: Path, expected: str) -> Said | Notebook | None:
+    """The exercise's file made from a notebook in `folder` when the file itself is not there: the notebook
+    named after it (train.ipynb for train.py), else the only notebook; None when there is none."""
+    module = spec.files[0]
+    try:
+        found = sorted(entry.name for entry in os.scandir(folder) if entry.name.endswith(notebooks.SUFFIX))
+    except OSError:
+        return None
+    named = Path(module).stem + notebooks.SUFFIX
+    if named in found:
+        return _from_notebook(folder / named, dest / module)
+    if len(found) == 1:
+        return _from_notebook(folder / found[0], dest / module)
+    if found:
+        return _problem("notebooks-to-choose", path=folder, expected=expected, names=", ".join(found), wanted=named)
     return None
+
+
+def _from_notebook(path: Path, target: Path) -> Said | Notebook:
+    """Read a notebook handed in (as a file is copied: no link followed, at most MAX_NOTEBOOK_BYTES) and
+    write the module made from its code cells to `target`."""
+    data = _read_regular(path, notebooks.MAX_NOTEBOOK_BYTES)
+    if isinstance(data, Said):
+        return data
+    try:
+        made = notebooks.read(data, escape_undecodable(path.name), target.name)
+    except notebooks.NotebookError as exc:
+        return _problem(exc.said.id.removeprefix("grader.handed-in."), **{**exc.said.params, "path": path})
+    target.write_text(made.source, encoding="utf-8")
+    return made
 
 
 def _kind_of(path: Path) -> str | None:
@@ -299,9 +355,18 @@ def _not_copied(path: Path, kind: str) -> Said:
 
 
 def _copy_regular(path: Path, target: Path) -> Said | None:
-    """Copy one regular file of at most MAX_FILE_BYTES; a problem in words, or None. Opened without
-    following a link and without waiting on a pipe, then checked by fstat: what is read is what was
-    checked, even if the entry is swapped for a link in between."""
+    """Copy one regular file of at most MAX_FILE_BYTES; a problem, or None."""
+    data = _read_regular(path, MAX_FILE_BYTES)
+    if isinstance(data, Said):
+        return data
+    target.write_bytes(data)
+    return None
+
+
+def _read_regular(path: Path, most: int) -> bytes | Said:
+    """The bytes of one regular file of at most `most` bytes, or a problem. Opened without following a
+    link and without waiting on a pipe, then checked by fstat: what is read is what was checked, even if
+    the entry is swapped for a link in between."""
     kind = _kind_of(path)
     if kind != "file":
         return _not_copied(path, kind) if kind else _problem("disappeared", path=path)
@@ -315,16 +380,16 @@ def _copy_regular(path: Path, target: Path) -> Said | None:
         info = os.fstat(f.fileno())
         if not stat.S_ISREG(info.st_mode):
             return _not_copied(path, _kind(info.st_mode))
-        data = f.read(MAX_FILE_BYTES + 1)
-    if info.st_size > MAX_FILE_BYTES or len(data) > MAX_FILE_BYTES:
-        return _too_big(path, max(info.st_size, len(data)))
-    target.write_bytes(data)
-    return None
+        data = f.read(most + 1)
+    if info.st_size > most or len(data) > most:
+        return _too_big(path, max(info.st_size, len(data)), most)
+    return data
 
 
-def _too_big(path: Path, size: int) -> Said:
+def _too_big(path: Path, size: int, most: int = MAX_FILE_BYTES) -> Said:
     shown = -(-size // 100_000) / 10  # in MB, rounded up: never "1.0 MB" for a file over the 1 MB cap
-    return _problem("too-big", path=path, mb=shown, most_mb=MAX_FILE_BYTES // 1_000_000)
+    reason = "notebook-too-big" if path.suffix == notebooks.SUFFIX else "too-big"
+    return _problem(reason, path=path, mb=shown, most_mb=most // 1_000_000)
 
 
 def handed_in_problem(path: Path) -> Said | None:
