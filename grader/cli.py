@@ -74,8 +74,9 @@ def _spec_in(course: Course, ref: str):  # noqa: ANN202 - an ExerciseSpec
         raise DefinitionError(exc) from None
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, invoke_without_command=True)
 @click.version_option(package_name="torchgrade")
+@language_option
 @click.option("--course", "course_dir", metavar="DIR", envvar="TORCHGRADE_COURSE",
               help="The course folder (holding exercises/ and glossary/). Default: found from here upwards.")
 @click.pass_context
@@ -89,8 +90,20 @@ def main(ctx: click.Context, course_dir: str | None) -> None:
     grade quiz 6           answer quiz 6 in the terminal
     grade hint 3           one more hint for exercise 3
     grade glossary TERM    what a word used in the feedback means
+    grade watch            grade again each time you save, exercise after exercise
+
+    `grade` alone shows your progress and the next exercise to do.
     """
     ctx.ensure_object(dict)["course_dir"] = course_dir
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(list_exercises, fmt="text")
+        from grader.watch import next_to_do
+
+        course = _course(ctx)
+        following = next_to_do(course.load_all(), _passed(course))
+        click.echo("\n" + (_("Next: exercise %(id)s, %(title)s. `grade show %(id)s` for its instructions, `grade "
+                              "watch` to grade it each time you save.", id=following.id, title=following.title)
+                            if following else _("Every exercise is done. Well played!")))
 
 
 @main.command("list")
@@ -412,6 +425,49 @@ def quiz(ctx: click.Context, ref: str, student: str | None, show: bool, starter:
     record_results(_course(ctx).root, [result])
     click.echo("\n" + said_score(result, spec.language))
     ctx.exit(0 if result.passed else 1)
+
+
+@main.command("watch")
+@language_option
+@click.argument("ref", metavar="[N]", required=False)
+@click.option("--submission", type=click.Path(exists=True, path_type=Path),
+              help="Watch this file or folder instead of your copy in exercises/NN-slug/.")
+@click.option("--max-runs", type=click.IntRange(min=1), hidden=True)  # tests: stop after this many gradings
+@click.pass_context
+def watch(ctx: click.Context, ref: str | None, submission: Path | None, max_runs: int | None) -> None:
+    """Grade exercise N each time you save it (default: the next one you have not passed): what changed,
+    and the next check to fix. When it passes, on to the next exercise. Ctrl+C stops."""
+    from grader.render import render_watch, use_color
+    from grader.submissions import grade_exercise
+    from grader.watch import Watch, next_to_do
+
+    course = _course(ctx)
+    try:
+        specs, glossary = course.load_all(), course.glossary
+    except SpecError as exc:
+        raise DefinitionError(exc) from None
+    spec = _spec(ctx, ref) if ref else next_to_do(specs, _passed(course))
+    if spec is None:
+        click.echo(_("Every exercise is done. Well played!"))
+        return
+    color, options = use_color(sys.stdout.isatty()), _options(None, None, None, False, False, None)
+
+    def grade_one(spec):  # noqa: ANN001, ANN202 - an ExerciseSpec; an ExerciseResult
+        result = grade_exercise(spec, submission, options)
+        if submission is None:
+            record_results(course.root, [result])
+        return result
+
+    Watch(specs, submission, grade_one,
+          say=lambda result, changes, following: click.echo(render_watch(result, changes, following, glossary, color,
+                                                                          submission is None)),
+          waiting=lambda spec: click.echo("\n" + _("Watching %(folder)s: save your work to grade it again (Ctrl+C "
+                                                   "stops).", folder=submission or spec.folder) + "\n"),
+          passed=_passed(course), max_runs=max_runs).run(spec)
+
+
+def _passed(course: Course):  # noqa: ANN202 - whether an exercise is passed, read afresh from the progress file
+    return lambda name: Progress.load(Progress.path_for(course.root)).of(name).passed
 
 
 @main.command("show")

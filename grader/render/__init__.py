@@ -323,8 +323,9 @@ def results_of(result: ExerciseResult | CourseResult) -> list[ExerciseResult]:
 
 
 def render_result(result: ExerciseResult | CourseResult, fmt: str, glossary: Glossary | None, color: bool = False,
-                  *, hidden_visibility: str = "after_published") -> str:
-    """The result of one exercise, or of `grade all`, in one of FORMATS, in the result's language."""
+                  *, hidden_visibility: str = "after_published", first_failure_only: bool = False) -> str:
+    """The result of one exercise, or of `grade all`, in one of FORMATS, in the result's language.
+    `first_failure_only`: the text tells only the first failed check in full (`grade watch`)."""
     results = results_of(result)
     language = language_of(result)
     if fmt == "json":
@@ -353,8 +354,18 @@ def render_result(result: ExerciseResult | CourseResult, fmt: str, glossary: Glo
     if whole:
         template = template.replace("result.", "all.")
     return environment(color and fmt == "text", language).get_template(template).render(
-        result=result, course=result, terms=glossary_terms(results, glossary, language), link=glossary_link(glossary)
+        result=result, course=result, terms=glossary_terms(results, glossary, language), link=glossary_link(glossary),
+        first_only=first_failure_only,
     )
+
+
+def render_watch(result: ExerciseResult, changes: Any, following: Any, glossary: Glossary | None, color: bool,
+                 watching_own: bool = True) -> str:
+    """One grading of `grade watch`: what changed since the last (`grader.watch.Changes`), the report with only
+    the first failed check in full, and the exercise that comes next (`following`), in the result's language."""
+    report = render_result(result, "text", glossary, color, first_failure_only=True)
+    return environment(color, language_of(result)).get_template("watch.txt.j2").render(
+        result=result, changes=changes, following=following, report=report.rstrip("\n"), watching_own=watching_own)
 
 
 def check_feedback(result: ExerciseResult, check: CheckResult, glossary: Glossary | None, markdown: bool = False,

@@ -1,0 +1,105 @@
+"""`grade watch [N]`: grade again each time the student saves (the habit rustlings made popular).
+
+Each grading shows the checks' marks, what changed since the last run (checks now passing, checks no
+longer passing) and only the first failing check in full: one thing to fix at a time. When an exercise
+passes, the watch moves on to the next one not yet passed (in the student's own copy; with --submission it
+keeps watching that file). Saves are noticed with `watchfiles` (inotify on Linux), a burst of them graded
+once. Nothing here imports torch: each grading runs in the grading process, as `grade exercise` does.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+from grader.notebooks import SUFFIX as NOTEBOOK
+from grader.results import ExerciseResult
+from grader.spec import ExerciseSpec
+
+DEBOUNCE_MS = 400  # an editor's save is often several writes: one grading for them
+
+
+@dataclass
+class Changes:
+    """How a grading differs from the one before it, by check title."""
+
+    first: bool = True
+    fixed: list[str] = field(default_factory=list)
+    broke: list[str] = field(default_factory=list)
+
+
+def changes(before: ExerciseResult | None, after: ExerciseResult) -> Changes:
+    if before is None:
+        return Changes()
+    was = {c.id: c.status for c in before.checks}
+    return Changes(first=False,
+                   fixed=[c.title for c in after.checks if c.status == "passed" and was.get(c.id) != "passed"],
+                   broke=[c.title for c in after.checks if c.status != "passed" and was.get(c.id) == "passed"])
+
+
+def next_to_do(specs: list[ExerciseSpec], passed: Callable[[str], bool],
+               after: ExerciseSpec | None = None) -> ExerciseSpec | None:
+    """The first exercise not passed yet (after `after`, then from the start), or None when all are."""
+    order = specs if after is None else [*specs[specs.index(after) + 1:], *specs[:specs.index(after)]]
+    return next((spec for spec in order if not passed(spec.name)), None)
+
+
+def watched(spec: ExerciseSpec, submission: Path | None) -> tuple[Path, Callable[[Path], bool]]:
+    """The folder to watch, and which saved files in it mean "grade again"."""
+    if submission is not None and not submission.is_dir():
+        target = submission.resolve()
+        return target.parent, lambda path: path.resolve() == target
+    folder = submission or spec.folder
+    names = {*spec.files, *(Path(f).stem + NOTEBOOK for f in spec.files)}
+    return folder, lambda path: path.name in names or path.suffix in (".py", NOTEBOOK) and path.parent == folder
+
+
+def saves(folder: Path, wanted: Callable[[Path], bool], stop: threading.Event) -> Iterable[None]:
+    """One item each time a wanted file in `folder` is written (a burst of writes counts once)."""
+    import watchfiles
+
+    for batch in watchfiles.watch(folder, stop_event=stop, debounce=DEBOUNCE_MS, recursive=False,
+                                  watch_filter=lambda _change, path: wanted(Path(path)), raise_interrupt=False):
+        if batch:
+            yield None
+
+
+@dataclass
+class Watch:
+    """The loop: grade, say, wait for a save. `grade(spec)` grades and records; `say(result, changes, next)`
+    prints; `waiting(spec)` is said before each wait."""
+
+    specs: list[ExerciseSpec]
+    submission: Path | None
+    grade: Callable[[ExerciseSpec], ExerciseResult]
+    say: Callable[[ExerciseResult, Changes, ExerciseSpec | None], None]
+    waiting: Callable[[ExerciseSpec], None]
+    passed: Callable[[str], bool]
+    stop: threading.Event = field(default_factory=threading.Event)
+    max_runs: int | None = None  # for tests: stop after this many gradings
+
+    def run(self, spec: ExerciseSpec) -> int:
+        """Watch from `spec`; the number of gradings when stopped."""
+        runs, before = 0, None
+        while not self.stop.is_set():
+            result = self.grade(spec)
+            runs += 1
+            following = None
+            if result.passed and self.submission is None:
+                following = next_to_do(self.specs, self.passed, after=spec)
+            self.say(result, changes(before, result), following)
+            if self.max_runs is not None and runs >= self.max_runs:
+                break
+            if result.passed and self.submission is None:
+                if following is None:
+                    break  # every exercise passed
+                spec, before = following, None
+                continue
+            before = result
+            self.waiting(spec)
+            folder, wanted = watched(spec, self.submission)
+            if next(iter(saves(folder, wanted, self.stop)), "stopped") == "stopped":
+                break
+        return runs
