@@ -383,10 +383,6 @@ def _grader_failed(spec: ExerciseSpec, exc: Exception, debug: bool) -> ExerciseR
 
         detail = "".join(traceback.format_exception(exc))
     message = Said(id="grader.failed-on-submission", params={"type": type(exc).__name__, "detail": detail})
-    if spec.kind == "quiz":
-        from grader.quiz.grading import error_result
-
-        return error_result(spec, message, time.monotonic())
     return launch.error_result(spec, message, time.monotonic())
 
 

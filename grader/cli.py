@@ -100,7 +100,7 @@ def main(ctx: click.Context, course_dir: str | None) -> None:
         from grader.watch import next_to_do
 
         course = _course(ctx)
-        following = next_to_do(course.load_all(), _passed(course))
+        following = next_to_do(course.load_all(), _passed(course)())
         click.echo("\n" + (_("Next: exercise %(id)s, %(title)s. `grade show %(id)s` for its instructions, `grade "
                               "watch` to grade it each time you save.", id=following.id, title=following.title)
                             if following else _("Every exercise is done. Well played!")))
@@ -446,7 +446,7 @@ def watch(ctx: click.Context, ref: str | None, submission: Path | None, max_runs
         specs, glossary = course.load_all(), course.glossary
     except SpecError as exc:
         raise DefinitionError(exc) from None
-    spec = _spec(ctx, ref) if ref else next_to_do(specs, _passed(course))
+    spec = _spec(ctx, ref) if ref else next_to_do(specs, _passed(course)())
     if spec is None:
         click.echo(_("Every exercise is done. Well played!"))
         return
@@ -466,8 +466,9 @@ def watch(ctx: click.Context, ref: str | None, submission: Path | None, max_runs
           passed=_passed(course), max_runs=max_runs).run(spec)
 
 
-def _passed(course: Course):  # noqa: ANN202 - whether an exercise is passed, read afresh from the progress file
-    return lambda name: Progress.load(Progress.path_for(course.root)).of(name).passed
+def _passed(course: Course):  # noqa: ANN202 - the exercises passed so far, read afresh from the progress file
+    return lambda: {name for name, entry in Progress.load(Progress.path_for(course.root)).exercises.items()
+                    if entry.passed}
 
 
 @main.command("show")

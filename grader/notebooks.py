@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.checks import said
-from grader.results import CheckResult, ExerciseResult, Failure, Note, Run, Said
+from grader.results import CheckResult, ExerciseResult, Failure, Note, Run, Said, SaidError
 
 SUFFIX = ".ipynb"
 MAX_NOTEBOOK_BYTES = 20_000_000  # a notebook keeps its outputs (plots): larger than a .py, only code is read
@@ -45,12 +45,10 @@ MAX_LEFT_OUT_SHOWN = 12
 _MAGIC = re.compile(r"^\s*(%|!|\?)|^\s*[A-Za-z_][\w.]*\s*=\s*(%|!)|^\s*\S.*\?\s*$")
 
 
-class NotebookError(Exception):
+class NotebookError(SaidError):
     """A notebook that cannot be graded: `said` (`grader.handed-in.notebook-*`) says why and what to do."""
 
-    def __init__(self, problem: str, /, **params: Any):
-        self.said = Said(id=f"grader.handed-in.notebook-{problem}", params=params)
-        super().__init__(f"{self.said.id} {params}")
+    PREFIX = "grader.handed-in.notebook-"
 
 
 @dataclass

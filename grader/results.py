@@ -62,6 +62,22 @@ class Said(BaseModel):
     params: Facts = Field(default_factory=dict)
 
 
+class SaidError(Exception):
+    """An error whose words are facts: `said`, a message id (the class's PREFIX and the reason given) and its
+    parameters, which a view says in the student's language; `str()` is the English, for logs."""
+
+    PREFIX = ""
+
+    def __init__(self, reason: str, /, **params: Any):
+        self.said = Said(id=self.PREFIX + reason, params=params)
+        super().__init__(self.said.id)
+
+    def __str__(self) -> str:
+        from grader.render.words import Messages
+
+        return Messages(None).say_or_explain(self.said)
+
+
 class Explained(BaseModel):
     """The catalogue entry of PyTorch errors (`grader.explain`) that recognised what was raised, and the
     facts it pulled out of the message (the two shapes, the devices...)."""

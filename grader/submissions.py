@@ -31,7 +31,7 @@ def grade_exercise(spec: ExerciseSpec, submission: Path | None, options: Grading
 
         problem = _answers_problem(spec, submission)
         if problem:
-            from grader.quiz.grading import error_result
+            from grader.runner.launch import error_result
 
             return error_result(spec, problem, time.monotonic())
         return grade_quiz(spec, submission, student_identity(options.student))

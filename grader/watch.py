@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Collection, Iterable
 
 from grader.notebooks import SUFFIX as NOTEBOOK
 from grader.results import ExerciseResult
@@ -39,11 +39,11 @@ def changes(before: ExerciseResult | None, after: ExerciseResult) -> Changes:
                    broke=[c.title for c in after.checks if c.status != "passed" and was.get(c.id) == "passed"])
 
 
-def next_to_do(specs: list[ExerciseSpec], passed: Callable[[str], bool],
+def next_to_do(specs: list[ExerciseSpec], passed: Collection[str],
                after: ExerciseSpec | None = None) -> ExerciseSpec | None:
-    """The first exercise not passed yet (after `after`, then from the start), or None when all are."""
+    """The first exercise whose name is not in `passed` (after `after`, then from the start), or None."""
     order = specs if after is None else [*specs[specs.index(after) + 1:], *specs[:specs.index(after)]]
-    return next((spec for spec in order if not passed(spec.name)), None)
+    return next((spec for spec in order if spec.name not in passed), None)
 
 
 def watched(spec: ExerciseSpec, submission: Path | None) -> tuple[Path, Callable[[Path], bool]]:
@@ -69,14 +69,14 @@ def saves(folder: Path, wanted: Callable[[Path], bool], stop: threading.Event) -
 @dataclass
 class Watch:
     """The loop: grade, say, wait for a save. `grade(spec)` grades and records; `say(result, changes, next)`
-    prints; `waiting(spec)` is said before each wait."""
+    prints; `waiting(spec)` is said before each wait; `passed()` reads the exercises passed so far."""
 
     specs: list[ExerciseSpec]
     submission: Path | None
     grade: Callable[[ExerciseSpec], ExerciseResult]
     say: Callable[[ExerciseResult, Changes, ExerciseSpec | None], None]
     waiting: Callable[[ExerciseSpec], None]
-    passed: Callable[[str], bool]
+    passed: Callable[[], Collection[str]]
     stop: threading.Event = field(default_factory=threading.Event)
     max_runs: int | None = None  # for tests: stop after this many gradings
 
@@ -88,7 +88,7 @@ class Watch:
             runs += 1
             following = None
             if result.passed and self.submission is None:
-                following = next_to_do(self.specs, self.passed, after=spec)
+                following = next_to_do(self.specs, self.passed(), after=spec)
             self.say(result, changes(before, result), following)
             if self.max_runs is not None and runs >= self.max_runs:
                 break

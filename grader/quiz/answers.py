@@ -16,21 +16,14 @@ from fractions import Fraction
 from typing import Any
 
 from grader.quiz.questions import LETTERS, QUESTION_TYPES
-from grader.results import Said
+from grader.results import SaidError
 
 
-class AnswerError(ValueError):
+class AnswerError(SaidError, ValueError):
     """The answer cannot be read as an answer of its type: `said` (message `quiz.answer.<reason>` of the
     grader's catalogue, with the answer as written) says how to write it, in the student's language."""
 
-    def __init__(self, reason: str, **params: Any):
-        self.said = Said(id=f"quiz.answer.{reason}", params=params)
-        super().__init__(f"{self.said.id} {params}")
-
-    def __str__(self) -> str:  # in English, for logs and tracebacks; a view says `said` in the student's language
-        from grader.render.words import Messages
-
-        return Messages(None).say(self.said)
+    PREFIX = "quiz.answer."
 
 
 def is_blank(raw: Any) -> bool:

@@ -15,29 +15,22 @@ import time
 from pathlib import Path
 from typing import Any
 
-from grader.quiz.answers import AnswerError, choice_credit, is_blank, is_right, parse, shown
-from grader.quiz.key import WITHHELD
 from grader.checks import said
 from grader.failures import FailureKind
+from grader.quiz.answers import AnswerError, choice_credit, is_blank, is_right, parse, shown
+from grader.quiz.key import WITHHELD
 from grader.quiz.questions import LETTERS, Question, Variant, render, variant
-from grader.results import CheckResult, ExerciseResult, Failure, Said
+from grader.results import CheckResult, ExerciseResult, Failure, Said, SaidError
 from grader.spec import ExerciseSpec
 from grader.yamlfile import SpecError, load_yaml
 
 KEY_TIMEOUT_S = 120
 
 
-class QuizError(Exception):
-    """The quiz could not be graded at all (its key could not be computed): `said` says why."""
+class QuizError(SaidError):
+    """The quiz could not be graded at all (its key could not be computed): `said` (`quiz.key.*`) says why."""
 
-    def __init__(self, reason: str, **params: Any):
-        self.said = Said(id=f"quiz.key.{reason}", params=params)
-        super().__init__(f"{self.said.id} {params}")
-
-    def __str__(self) -> str:  # in English, for logs and tracebacks; a view says `said` in the student's language
-        from grader.render.words import Messages
-
-        return Messages(None).say(self.said)
+    PREFIX = "quiz.key."
 
 
 def student_identity(explicit: str | None = None) -> str:
@@ -104,7 +97,7 @@ def read_answers(path: Path, shown_as: str) -> dict[str, Any]:
 def judge(question: Question, text: Variant, raw: Any, key_entry: dict[str, Any], *, reveal: bool = False) -> CheckResult:
     """One question's result: passed, failed (wrong, blank or malformed: only this question; a multiple-choice
     answer may earn part of the points) or error (the question's own answer code is broken). A question that
-    did not pass records its facts (`Failure`); the view says them (`in_words`)."""
+    did not pass records its facts (`Failure`); the view says them (`launch.in_words`)."""
     base = {"id": question.id, "title": question.title, "max_points": question.points, "concepts": question.concepts}
     if key_entry.get("withheld"):
         return CheckResult(**base, status="skipped", points=0.0,
@@ -153,26 +146,9 @@ def _how_marked(question: Question) -> Said | None:
     return None
 
 
-def in_words(result: ExerciseResult, language: str) -> ExerciseResult:
-    """A quiz's result with its facts said in `language` (the grader's message catalogue)."""
-    from grader.render.words import fill
-
-    return fill(result, None, None, language)
-
-
-def result_of(spec: ExerciseSpec, checks: list[CheckResult], started: float, message: str = "") -> ExerciseResult:
+def result_of(spec: ExerciseSpec, checks: list[CheckResult], started: float) -> ExerciseResult:
     return ExerciseResult.from_checks(exercise=spec.name, exercise_id=spec.id, title=spec.title, checks=checks,
-                                      duration=time.monotonic() - started, message=message, kind="quiz")
-
-
-def error_result(spec: ExerciseSpec, message: Said, started: float) -> ExerciseResult:
-    """Every question in error for one reason (no answers file, an unreadable one, no key)."""
-    from grader.runner.launch import failure_kind
-
-    failure = Failure(kind=failure_kind(message), said=message, during_import=True)
-    checks = [CheckResult(id=q.id, title=q.title, status="error", points=0.0, max_points=q.points, failure=failure,
-                          concepts=q.concepts) for q in spec.questions]
-    return in_words(result_of(spec, checks, started).model_copy(update={"failure": failure}), spec.language)
+                                      duration=time.monotonic() - started, kind="quiz")
 
 
 def answers_path(spec: ExerciseSpec, submission: Path | None) -> Path:
@@ -182,7 +158,10 @@ def answers_path(spec: ExerciseSpec, submission: Path | None) -> Path:
 
 
 def grade_quiz(spec: ExerciseSpec, submission: Path | None, student: str) -> ExerciseResult:
-    """Grade an answers file (default: the student's exercises/NN-slug/answers.yaml)."""
+    """Grade an answers file (default: the student's exercises/NN-slug/answers.yaml); a file that cannot be
+    read puts every question in error for that one reason (`launch.error_result`)."""
+    from grader.runner.launch import error_result, in_words
+
     started = time.monotonic()
     path = answers_path(spec, submission)
     if not path.is_file():
@@ -198,7 +177,7 @@ def grade_quiz(spec: ExerciseSpec, submission: Path | None, student: str) -> Exe
         return error_result(spec, Said(id="quiz.no-key", params={"problem": _said(exc.said)}), started)
     texts = {v.id: v for v in variants(spec, student)}
     checks = [judge(q, texts[q.id], answers.get(q.id), key[q.id]) for q in spec.questions]
-    return in_words(result_of(spec, checks, started), spec.language)
+    return in_words(result_of(spec, checks, started), spec)
 
 
 def unknown_answers(spec: ExerciseSpec, submission: Path | None) -> list[str]:

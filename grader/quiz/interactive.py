@@ -12,7 +12,7 @@ import click
 
 from grader.languages import translations
 from grader.quiz.answers import AnswerError, is_blank, parse
-from grader.quiz.grading import compute_key, in_words, judge, result_of, variants
+from grader.quiz.grading import compute_key, judge, result_of, variants
 from grader.results import ExerciseResult
 from grader.spec import ExerciseSpec
 
@@ -34,17 +34,19 @@ def ask(spec: ExerciseSpec, student: str, glossary: Any, color: bool,
     key = compute_key(spec, student)
     read = read or (lambda: _prompt(_("Your answer")))
     texts = variants(spec, student)
-    checks = []
+    checks, messages = [], Messages(None, spec.language)
     for number, (question, text) in enumerate(zip(spec.questions, texts), start=1):
         click.echo("\n" + render_quiz_question(text, number, len(texts), color, spec.language), nl=False)
-        raw = _read_answer(question, read, _("Try again (Enter skips)."), Messages(None, spec.language))
+        raw = _read_answer(question, read, _("Try again (Enter skips)."), messages)
         checks.append(judge(question, text, raw, key[question.id]))
         if raw is None:
             click.echo("  " + _("Skipped."))
         else:
             click.echo(render_quiz_verdict(fill_check(checks[-1], spec.language), glossary, color, spec.language),
                        nl=False)
-    return in_words(result_of(spec, checks, started), spec.language)
+    from grader.runner.launch import in_words
+
+    return in_words(result_of(spec, checks, started), spec)
 
 
 def said_score(result: ExerciseResult, language: str) -> str:

@@ -75,10 +75,14 @@ def environment(color: bool, language: str = DEFAULT) -> jinja2.Environment:
 
 def status_word(status: Any, language: str) -> str:
     """'passed', 'failed', 'error', 'skipped' (a check's or a result's status) in `language`."""
+    return _status_words(language).get(str(status), str(status))
+
+
+@functools.cache
+def _status_words(language: str) -> dict[str, str]:
     gettext = translations(language).gettext
-    said = {"passed": gettext("passed"), "failed": gettext("failed"), "error": gettext("error"),
+    return {"passed": gettext("passed"), "failed": gettext("failed"), "error": gettext("error"),
             "skipped": gettext("skipped")}
-    return said.get(str(status), str(status))
 
 
 def add_word_filters(env: jinja2.Environment, language: str) -> None:

@@ -482,15 +482,15 @@ def failure_kind(message: Said) -> FailureKind:
 
 
 def error_result(spec: ExerciseSpec, message: Said, started: float) -> ExerciseResult:
-    """A result for a submission that could not be graded at all (`message`: why, as the grader's catalogue
-    says it): every check is an error, the reason said once, in the exercise's language."""
-    kind = failure_kind(message)
-    failure = Failure(kind=kind, said=message, during_import=True)
+    """A result for a submission (code or a quiz's answers) that could not be graded at all (`message`: why,
+    as the grader's catalogue says it): every check or question is an error, the reason said once, in the
+    exercise's language."""
+    failure = Failure(kind=failure_kind(message), said=message, during_import=True)
     checks = [
-        CheckResult(id=c.id, title=c.title, status="error", points=0.0, max_points=c.points, failure=failure,
-                    concepts=c.concepts, hidden=c.hidden)
-        for c in spec.checks
+        CheckResult(id=item.id, title=item.title, status="error", points=0.0, max_points=item.points,
+                    failure=failure, concepts=item.concepts, hidden=getattr(item, "hidden", False))
+        for item in (spec.questions if spec.kind == "quiz" else spec.checks)
     ]
-    result = ExerciseResult.from_checks(exercise=spec.name, exercise_id=spec.id, title=spec.title, checks=checks,
-                                        duration=time.monotonic() - started)
-    return in_words(result.model_copy(update={"failure": failure}), spec)
+    return in_words(ExerciseResult.from_checks(exercise=spec.name, exercise_id=spec.id, title=spec.title,
+                                               checks=checks, duration=time.monotonic() - started, kind=spec.kind,
+                                               failure=failure), spec)
