@@ -12,12 +12,12 @@ from pathlib import Path
 import click
 
 from grader.course import Course, find_course
+from grader.glossary import GLOSSARY_URL_ENV
 from grader.languages import gettext as _
 from grader.languages import ngettext
 from grader.progress import Progress, next_hint, record_results
 from grader.yamlfile import SpecError
 
-GLOSSARY_URL_ENV = "TORCHGRADE_GLOSSARY_URL"  # where the course publishes its glossary page (links in feedback)
 FORMAT = click.Choice(["text", "markdown", "json", "html", "junit", "classroom", "gradescope"])
 
 
@@ -606,21 +606,54 @@ def export() -> None:
               help="Include the hidden checks too (self-study courses; students can then read them).")
 @click.option("--jobs", type=click.IntRange(min=1), default=4, show_default=True,
               help="Gradings run at once while recording the reference solution's answers.")
+@click.option("--notebooks", is_flag=True, help="Each exercise as a notebook in its folder (train.ipynb, answers.ipynb) "
+                                                "instead of its file: students work and are graded in Jupyter or Colab.")
+@click.option("--course-url", metavar="URL", help="The Git repository of this copy, which the notebooks' set-up cell "
+                                                  "clones on Colab (with --notebooks).")
 @click.pass_context
-def export_student_copy(ctx: click.Context, out: Path, with_hidden_checks: bool, jobs: int) -> None:
+def export_student_copy(ctx: click.Context, out: Path, with_hidden_checks: bool, jobs: int, notebooks: bool,
+                        course_url: str | None) -> None:
     """Write the repository a student receives to OUT: exercises with starters and public checks, the
     glossary, the grader and a README, with the reference solution's recorded answers in place of its
     code. No solutions, mutants, alternatives or quiz keys; hidden checks only with --with-hidden-checks."""
     from grader.authoring.export import export_student
 
     click.echo(f"Recording the reference answers and writing {out} ...", err=True)
-    made = _exporting(ctx, lambda course: export_student(course, out, with_hidden_checks=with_hidden_checks, jobs=jobs))
+    made = _exporting(ctx, lambda course: export_student(course, out, with_hidden_checks=with_hidden_checks, jobs=jobs,
+                                                         notebooks=notebooks, course_url=course_url))
     for name in made.exercises:
         count = made.recorded.get(name, 0)
         recorded = f", {count} recorded reference answer{'' if count == 1 else 's'}" if name in made.recorded else ""
         withheld = f", {len(made.withheld[name])} hidden checks left out" if name in made.withheld else ""
-        click.echo(f"  {name}{recorded}{withheld}")
+        notebook = f", as {made.notebooks[name]}" if name in made.notebooks else ""
+        click.echo(f"  {name}{recorded}{withheld}{notebook}")
     click.echo(f"Wrote {len(made.files())} files to {out}. Students start with its README.md.")
+
+
+@export.command("notebooks")
+@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--course-url", metavar="URL", help="The Git repository of the course's student copy, which each "
+                                                  "notebook's set-up cell clones on Colab.")
+@click.pass_context
+def export_notebook_files(ctx: click.Context, out: Path, course_url: str | None) -> None:
+    """Write one notebook per exercise to OUT (03-training-loop.ipynb, ...): instructions, a set-up cell, the
+    starter, a check cell (grader.check(3)) and a hint cell; a quiz's with answer cells. For Jupyter, Colab
+    or an LMS; `grade exercise N --submission FILE.ipynb` grades one handed back."""
+    from grader.authoring.notebooks import export_notebooks
+
+    course = _course(ctx)
+    taken = [p.name for p in out.glob("*.ipynb")] if out.is_dir() else []
+    if taken:
+        raise click.UsageError(_("%(folder)s holds notebooks already (%(names)s): choose a new folder, so that no "
+                                 "student's work is written over.", folder=out, names=", ".join(sorted(taken)[:5])))
+    try:
+        written = export_notebooks(course, out, course_url)
+    except SpecError as exc:
+        raise DefinitionError(exc) from None
+    for path in written:
+        click.echo(f"  {path.name}")
+    click.echo(ngettext("Wrote %(count)s notebook to %(out)s.", "Wrote %(count)s notebooks to %(out)s.", len(written),
+                        count=len(written), out=out))
 
 
 def pin_options(command):  # noqa: ANN001, ANN201 - a Click command

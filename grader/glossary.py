@@ -13,6 +13,7 @@ from grader.spec import ID_PATTERN
 from grader.yamlfile import Problem, SpecError, YamlDoc, load_yaml
 
 GLOSSARY_PAGE = "README.md"
+GLOSSARY_URL_ENV = "TORCHGRADE_GLOSSARY_URL"  # where the course publishes its glossary page (links in feedback)
 GLOSSARY_PAGE_PATH = "glossary/README.md"  # the page, from the course's root
 
 

@@ -14,7 +14,12 @@ imports, definitions (functions, classes) and constants. Left out, and said in t
 
 A cell that Python cannot parse is kept whole, so the student sees its syntax error. Every line of the
 module remembers its cell and its line there: the views say "work.ipynb, cell 7, line 3", counting every
-cell of the notebook (Markdown ones too) from 1, as a student counts them on the screen.
+cell of the notebook (Markdown ones too) from 1, as a student counts them on the screen. The grader's own
+lines (`import grader`, `grader.check(3)`: a notebook made by `grade export notebooks`) are left out unsaid.
+
+`from_kernel` makes the module from the cells a running kernel has run (`grader.check(3)` in a notebook,
+`grader.kernel`): in the order they ran, each named as IPython's tracebacks name it, "Cell In[5], line 3".
+A cell there that Python cannot parse never ran, so it is left out, and the note says where its error is.
 
 Nothing here imports torch or runs the student's code: the notebook is read as data (`nbformat`).
 """
@@ -36,6 +41,7 @@ from grader.results import CheckResult, ExerciseResult, Failure, Note, Run, Said
 SUFFIX = ".ipynb"
 MAX_NOTEBOOK_BYTES = 20_000_000  # a notebook keeps its outputs (plots): larger than a .py, only code is read
 KEEP_TAG, SKIP_TAG = "grade", "skip-grading"
+GRADER = "grader"  # the reason a line of the grader's own is left out: not said
 NOTEBOOK_ONLY = ("matplotlib", "seaborn", "IPython", "google.colab", "ipywidgets", "plotly")
 # Calls that, at the top level of a notebook, plot, read files or download.
 RUNS = frozenset({"show", "imshow", "plot", "savefig", "subplots", "figure", "hist", "scatter", "display",
@@ -55,7 +61,7 @@ class NotebookError(SaidError):
 class LeftOut:
     cell: int
     line: int
-    reason: str  # magic, cell-magic, tagged, runs, notebook-only, uses
+    reason: str  # magic, cell-magic, tagged, runs, notebook-only, uses, syntax; grader (not said)
     code: str = ""
     name: str = ""
 
@@ -69,6 +75,7 @@ class Notebook:
     source: str
     places: list[tuple[int, int]] = field(default_factory=list)  # module line n+1 -> (cell, line in the cell)
     left_out: list[LeftOut] = field(default_factory=list)
+    kernel: bool = False  # made from a running kernel's cells: a cell is named by its run, In[5]
 
     def place(self, line: Any) -> tuple[int, int] | None:
         if isinstance(line, bool) or not isinstance(line, int) or not 1 <= line <= len(self.places):
@@ -77,10 +84,20 @@ class Notebook:
 
     def note(self) -> Note:
         """What the student should know about how the notebook was read."""
-        shown = [said(f"grader.notebook.left-out.{item.reason}", cell=item.cell, line=item.line, code=item.code,
-                      name=item.name) for item in self.left_out[:MAX_LEFT_OUT_SHOWN]]
-        return Note(said=Said(id="grader.notebook.read", params={
-            "notebook": self.shown, "left_out": shown, "more": max(0, len(self.left_out) - MAX_LEFT_OUT_SHOWN)}))
+        told = [item for item in self.left_out if item.reason != GRADER]
+        shown = [said(f"grader.notebook.left-out.{item.reason}", cell=self._cell(item.cell), line=item.line,
+                      code=item.code, name=item.name) for item in told[:MAX_LEFT_OUT_SHOWN]]
+        return Note(said=Said(id="grader.notebook.read-kernel" if self.kernel else "grader.notebook.read", params={
+            "notebook": self.shown, "left_out": shown, "more": max(0, len(told) - MAX_LEFT_OUT_SHOWN)}))
+
+    def _cell(self, cell: int) -> Said:
+        """A cell in words: "cell 7" (its place in the notebook), or "Cell In[5]" (its run in a kernel)."""
+        return said("grader.notebook.cell-run" if self.kernel else "grader.notebook.cell-number", cell=cell)
+
+    def _where(self, cell: int) -> dict[str, Any]:
+        """The facts naming a cell of the student's: a notebook's name and its cell, or a kernel's run of one
+        as the file IPython's tracebacks name ("Cell In[5]", with no cell number of its own)."""
+        return {"file": f"Cell In[{cell}]", "cell": 0} if self.kernel else {"file": self.shown, "cell": cell}
 
     # ------------------------------------------------------------------------- results about the module
     def relocate(self, result: ExerciseResult) -> ExerciseResult:
@@ -95,7 +112,7 @@ class Notebook:
         if check.failure is not None:
             update["failure"] = self._failure(check.failure)
         if check.file == self.module and (where := self.place(check.line)):
-            update.update(file=self.shown, cell=where[0], line=where[1])
+            update.update(**self._where(where[0]), line=where[1])
         return check.model_copy(update=update) if update else check
 
     def _failure(self, failure: Failure) -> Failure:
@@ -112,7 +129,9 @@ class Notebook:
         """The error record's place as the notebook's (file, cell, line: the templates of a failed run say it)."""
         error = dict(run.error)
         if error.get("file") == self.module and (where := self.place(error.get("line"))):
-            error.update(file=self.shown, cell=where[0], line=where[1])
+            error.update(**self._where(where[0]), line=where[1])
+            if not error["cell"]:
+                del error["cell"]
         return run.model_copy(update={"error": error})
 
     def _facts(self, value: Any) -> Any:
@@ -125,7 +144,8 @@ class Notebook:
             return value
         facts = {key: self._facts(item) for key, item in value.items()}
         if facts.get("file") == self.module and (where := self.place(facts.get("line"))):
-            facts["file"] = said("grader.notebook.cell", notebook=self.shown, cell=where[0])
+            facts["file"] = f"Cell In[{where[0]}]" if self.kernel else \
+                said("grader.notebook.cell", notebook=self.shown, cell=where[0])
             facts["line"] = where[1]
         return facts
 
@@ -133,6 +153,18 @@ class Notebook:
 # ----------------------------------------------------------------------------- reading a notebook
 def read(data: bytes, shown: str, module: str) -> Notebook:
     """The module made from a notebook's bytes; NotebookError if it cannot be read as one."""
+    code = code_cells(data, shown)
+    if not code:
+        raise NotebookError("no-code", path=shown)
+    try:
+        return _module(code, shown, module)
+    except (RecursionError, MemoryError):
+        raise NotebookError("invalid", path=shown, reason="a cell's code is nested too deeply to read") from None
+
+
+def code_cells(data: bytes, shown: str) -> list[tuple[int, dict[str, Any]]]:
+    """A notebook's code cells, each with its number among all its cells (from 1); NotebookError if the bytes
+    are not a notebook nbformat reads."""
     import nbformat
 
     try:
@@ -153,12 +185,36 @@ def read(data: bytes, shown: str, module: str) -> Notebook:
     cells = notebook.get("cells")
     if not isinstance(cells, list):
         raise NotebookError("invalid", path=shown, reason="it has no list of cells")
-    code = [(number, cell) for number, cell in enumerate(cells, start=1)
+    return [(number, cell) for number, cell in enumerate(cells, start=1)
             if isinstance(cell, dict) and cell.get("cell_type") == "code"]
-    if not code:
-        raise NotebookError("no-code", path=shown)
+
+
+# ----------------------------------------------------------------------------- a quiz's answer cells
+ANSWERS_MAGIC = "%%answers"  # the first line of a quiz notebook's answer cell; the rest is answers.yaml's lines
+
+
+def answer_cells(sources: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """The answer cells among `(cell, source)` pairs: each cell's answers as YAML, the lines up to the magic
+    made empty, so that a line of the YAML is the same line of the cell."""
+    found = []
+    for number, source in sources:
+        lines = source.split("\n")
+        first = next((i for i, line in enumerate(lines) if line.strip()), None)
+        if first is not None and lines[first].strip() == ANSWERS_MAGIC:
+            found.append((number, "\n" * (first + 1) + "\n".join(lines[first + 1:])))
+    return found
+
+
+def sources_of(cells: list[tuple[int, dict[str, Any]]]) -> list[tuple[int, str]]:
+    return [(number, _text(cell.get("source"))) for number, cell in cells]
+
+
+def from_kernel(inputs: list[tuple[int, str]], shown: str, module: str) -> Notebook:
+    """The module made from the cells a kernel ran, `(execution count, source)` in the order they ran (a cell
+    run again comes again, and its later definitions win, as they did in the kernel)."""
+    cells = [(count, {"cell_type": "code", "source": source}) for count, source in inputs]
     try:
-        return _module(code, shown, module)
+        return _module(cells, shown, module, kernel=True)
     except (RecursionError, MemoryError):
         raise NotebookError("invalid", path=shown, reason="a cell's code is nested too deeply to read") from None
 
@@ -177,10 +233,11 @@ def _tags(cell: dict[str, Any]) -> set[str]:
     return {t for t in tags if isinstance(t, str)} if isinstance(tags, list) else set()
 
 
-def _module(cells: list[tuple[int, dict[str, Any]]], shown: str, module: str) -> Notebook:
-    book = Notebook(shown=shown, module=module, source="")
+def _module(cells: list[tuple[int, dict[str, Any]]], shown: str, module: str, kernel: bool = False) -> Notebook:
+    book = Notebook(shown=shown, module=module, source="", kernel=kernel)
     pieces: list[tuple[int, list[str], list[int]]] = []  # cell, lines, their numbers in the cell
     statements: list[tuple[int, ast.stmt, list[str]]] = []  # the candidates, in order
+    crowded: dict[tuple[int, int], int] = {}  # (cell, line): how many statements start or end there (`a = 1; f()`)
     defined_functions: set[str] = set()
     for number, cell in cells:
         lines = _text(cell.get("source")).splitlines()
@@ -197,11 +254,20 @@ def _module(cells: list[tuple[int, dict[str, Any]]], shown: str, module: str) ->
             continue
         try:
             tree = ast.parse("\n".join(lines))
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
+        except SyntaxError as exc:
+            if kernel:  # it never ran: nothing in it is defined in the kernel
+                book.left_out.append(LeftOut(number, exc.lineno or 1, "syntax", code=exc.msg))
+                continue
+            pieces.append((number, lines, list(range(1, len(lines) + 1))))  # its syntax error is the feedback
+            continue
+        except (ValueError, RecursionError, MemoryError):
             pieces.append((number, lines, list(range(1, len(lines) + 1))))  # its syntax error is the feedback
             continue
         for statement in tree.body:
             statements.append((number, statement, lines))
+            start, end = _span(statement)
+            for n in {start, end}:
+                crowded[(number, n)] = crowded.get((number, n), 0) + 1
             if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 defined_functions.add(statement.name)
         pieces.append((number, [], []))  # the cell's place in the order; its kept statements fill it below
@@ -209,7 +275,8 @@ def _module(cells: list[tuple[int, dict[str, Any]]], shown: str, module: str) ->
     out: list[str] = []
     for number, lines, numbers in pieces:
         chosen = [(lines, numbers)] if lines else [
-            (statement_lines[start - 1:end], list(range(start, end + 1)))
+            (_text_of(statement, statement_lines, crowded.get((number, start), 0) > 1 or crowded.get((number, end), 0) > 1),
+             list(range(start, end + 1)))
             for cell, statement, statement_lines in kept if cell == number
             for start, end in [_span(statement)]]
         for part, part_numbers in chosen:
@@ -220,6 +287,18 @@ def _module(cells: list[tuple[int, dict[str, Any]]], shown: str, module: str) ->
     book.source = "\n".join(out) + "\n"
     book.left_out.sort(key=lambda item: (item.cell, item.line))
     return book
+
+
+def _text_of(statement: ast.stmt, lines: list[str], shares_a_line: bool) -> list[str]:
+    """A kept statement's lines; only its own text where it shares a line with another statement (`t = 0;
+    train()`: the call is left out, so it must not come in with the line)."""
+    start, end = _span(statement)
+    if shares_a_line and not getattr(statement, "decorator_list", None):
+        segment = ast.get_source_segment("\n".join(lines), statement)
+        if segment is not None:
+            own = segment.split("\n")
+            return own + [""] * (end - start + 1 - len(own))
+    return lines[start - 1:end]
 
 
 def _without_magic(line: str, cell: int, number: int, book: Notebook) -> str:
@@ -271,6 +350,8 @@ def _choose(statements: list[tuple[int, ast.stmt, list[str]]], functions: set[st
 
 
 def _why_left_out(statement: ast.stmt, functions: set[str]) -> tuple[str | None, str]:
+    if _is_grader(statement):
+        return GRADER, ""
     if isinstance(statement, (ast.Import, ast.ImportFrom)):
         names = [statement.module or ""] if isinstance(statement, ast.ImportFrom) else [a.name for a in statement.names]
         only = next((n for n in names if any(n == m or n.startswith(m + ".") for m in NOTEBOOK_ONLY)), None)
@@ -290,6 +371,18 @@ def _why_left_out(statement: ast.stmt, functions: set[str]) -> tuple[str | None,
                 return reason, name
         return None, ""
     return "runs", ""
+
+
+def _is_grader(statement: ast.stmt) -> bool:
+    """The grader's own line in a notebook: `import grader`, `from grader import check`, `grader.check(3)`."""
+    if isinstance(statement, ast.Import):
+        return all(a.name == "grader" or a.name.startswith("grader.") for a in statement.names)
+    if isinstance(statement, ast.ImportFrom):
+        return statement.level == 0 and (statement.module == "grader" or (statement.module or "").startswith("grader."))
+    if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
+        func = statement.value.func
+        return isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "grader"
+    return False
 
 
 def _is_text(statement: ast.stmt) -> bool:

@@ -255,8 +255,8 @@ def _semantic_problems(
                 problems.append(doc.problem((kind, index, "file"), f"{kind[:-1]} file {shown} does not exist"))
 
     files = data.get("files") if isinstance(data.get("files"), list) else []
-    for fi, name in enumerate(files):
-        if isinstance(name, str) and not (folder / name).is_file():
+    for fi, name in enumerate(files):  # a notebook named after the file may stand in for it (train.ipynb)
+        if isinstance(name, str) and not (folder / name).is_file() and not (folder / (Path(name).stem + ".ipynb")).is_file():
             problems.append(doc.problem(("files", fi), f"the starter file {name} is missing from {folder.name}/"))
     if not solution_folder.is_dir() and data.get("kind") != "quiz":  # a quiz's key file is checked above
         if not student_copy:

@@ -82,7 +82,11 @@ def load_yaml(path: Path, display_path: str | None = None) -> YamlDoc:
         raise SpecError([Problem(shown, 1, 1, "file not found")]) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise SpecError([Problem(shown, 1, 1, f"cannot read the file: {exc}")]) from None
+    return load_yaml_text(text, shown)
 
+
+def load_yaml_text(text: str, shown: str) -> YamlDoc:
+    """Parse YAML read elsewhere (a notebook's answer cells), its problems named `shown:line:col`."""
     loader = _Loader(text)
     doc = YamlDoc(shown, None)
     try:

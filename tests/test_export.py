@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import nbformat
 import pytest
 import yaml
 
@@ -170,6 +171,29 @@ def test_hidden_checks_stay_out_unless_asked(scaffold, grade, tmp_path):
     shutil.copy(scaffold / "solutions" / "01-demo" / "demo.py", full / "exercises" / "01-demo" / "demo.py")
     solved = _grade_in(full, grade, "exercise", "1", "--format", "json")
     assert solved.code == 0 and [c["status"] for c in solved.json()["checks"]] == ["passed", "passed"]
+
+
+@pytest.mark.slow
+def test_a_copy_with_notebooks_is_graded_from_them(scaffold, grade, tmp_path):
+    """`--notebooks`: each exercise is a notebook in its folder instead of its file, the copy loads, and `grade
+    exercise 1` there grades the notebook: the starter fails, the solution pasted into its cell passes."""
+    out = tmp_path / "copy"
+    ran = grade("--course", str(scaffold), "export", "student", str(out), "--notebooks",
+                "--course-url", "https://github.com/example/course.git")
+    assert ran.code == 0, ran.stderr
+    assert "as demo.ipynb" in ran.stdout
+    folder = out / "exercises" / "01-demo"
+    assert (folder / "demo.ipynb").is_file() and not (folder / "demo.py").exists()
+    assert "`exercises/01-demo/demo.ipynb`" in (out / "README.md").read_text() and "## In a notebook" in (out / "README.md").read_text()
+    starter = _grade_in(out, grade, "exercise", "1", "--format", "json").json()
+    assert starter["checks"][0]["status"] == "failed" and starter["notes"]
+    book = nbformat.read(folder / "demo.ipynb", as_version=4)
+    cell = next(c for c in book.cells if "starter" in c.metadata.get("tags", []))
+    cell.source = (scaffold / "solutions" / "01-demo" / "demo.py").read_text()
+    nbformat.write(book, folder / "demo.ipynb")
+    solved = _grade_in(out, grade, "exercise", "1", "--format", "json")
+    assert solved.code == 0, solved.stdout
+    assert "`grader.check(1)`" not in solved.json()["notes"][0]["text"]  # the grader's own cells are not said
 
 
 @pytest.mark.slow

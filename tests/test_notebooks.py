@@ -10,6 +10,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+import yaml
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from grader import notebooks
@@ -197,3 +198,49 @@ def test_a_notebook_that_cannot_be_graded_gets_a_result_naming_it(grade, tmp_pat
         (two / name).write_text("{}", encoding="utf-8")
     ran = grade("exercise", "3", "--submission", str(two), "--format", "json")
     assert "several notebooks (a.ipynb, b.ipynb)" in ran.json()["message"] and "train.ipynb" in ran.json()["message"]
+
+
+@pytest.mark.slow
+def test_every_quiz_gives_the_same_result_from_its_notebook(grade, tmp_path):
+    """Each quiz's notebook (`grade export notebooks`) with its answer cells filled gives the same result as
+    the same answers in answers.yaml: all right, and with every other question wrong."""
+    from grader.quiz.grading import compute_key
+
+    out = tmp_path / "nb"
+    assert grade("export", "notebooks", str(out)).code == 0
+    student = "ada-lovelace"
+    for spec in (s for s in SPECS.values() if s.kind == "quiz"):
+        key = compute_key(spec, student)
+        right = {q.id: key[q.id]["answer"]["accepted"][0] if q.type == "text" else key[q.id]["answer"]
+                 for q in spec.questions}
+        wrong = {**right, **{q.id: "certainly not this" for q in spec.questions[::2]}}
+        for name, answers in (("right", right), ("wrong", wrong)):
+            answers_file = tmp_path / f"{spec.name}-{name}.yaml"
+            answers_file.write_text(yaml.safe_dump(answers, allow_unicode=True), encoding="utf-8")
+            book = nbformat.read(out / f"{spec.name}.ipynb", as_version=4)
+            for cell in book.cells:
+                if "answer" in cell.metadata.get("tags", []):
+                    question = cell.source.splitlines()[-1].removesuffix(":")
+                    cell.source = cell.source.rsplit("\n", 1)[0] + "\n" + yaml.safe_dump(
+                        {question: answers[question]}, default_flow_style=None, allow_unicode=True).strip()
+            notebook_file = tmp_path / f"{spec.name}-{name}.ipynb"
+            nbformat.write(book, notebook_file)
+            results = [grade("exercise", str(spec.id), "--student", student, "--submission", str(path),
+                             "--format", "json").json() for path in (answers_file, notebook_file)]
+            verdicts = [[(c["id"], c["status"], c["points"]) for c in r["checks"]] for r in results]
+            assert verdicts[0] == verdicts[1], (spec.name, name)
+            assert (results[0]["score"] == spec.max_score) == (name == "right")
+
+
+def test_a_quiz_notebook_that_cannot_be_read_names_the_cell_and_line(grade, tmp_path):
+    book = new_notebook()
+    book.cells = [new_markdown_cell("# Quiz"), new_code_cell("%%answers\nrandn-shape: [3, 4\n")]
+    path = tmp_path / "answers.ipynb"
+    path.write_text(nbformat.writes(book), encoding="utf-8")
+    result = grade("exercise", "6", "--submission", str(path), "--format", "json").json()
+    assert f"{path}, cell 2:3:" in result["message"], result["message"]
+    empty = tmp_path / "empty.ipynb"
+    book.cells = [new_code_cell("x = 1")]
+    empty.write_text(nbformat.writes(book), encoding="utf-8")
+    said = grade("exercise", "6", "--submission", str(empty), "--format", "json").json()["message"]
+    assert "no answer cells: an answer cell starts with %%answers" in said

@@ -82,15 +82,39 @@ class Export:
     recorded: dict[str, int] = field(default_factory=dict)  # exercise -> answers recorded
     withheld: dict[str, list[str]] = field(default_factory=dict)  # exercise -> hidden check ids left out
     with_hidden_checks: bool = False
+    notebooks: dict[str, str] = field(default_factory=dict)  # exercise -> its notebook, in place of its file
 
     def files(self) -> list[Path]:
         return sorted(p.relative_to(self.out) for p in self.out.rglob("*") if p.is_file())
 
 
-def export_student(course: Course, out: Path, *, with_hidden_checks: bool = False, jobs: int = 4) -> Export:
-    """The student's repository: see the module's docstring."""
+def export_student(course: Course, out: Path, *, with_hidden_checks: bool = False, jobs: int = 4,
+                   notebooks: bool = False, course_url: str | None = None) -> Export:
+    """The student's repository: see the module's docstring. `notebooks`: each exercise of one file is a
+    notebook in its folder instead (train.ipynb for train.py, answers.ipynb for a quiz's answers.yaml;
+    `grader.authoring.notebooks`), its set-up cell cloning `course_url` on Colab."""
     specs = _ready(course, out)
-    return _into(out, lambda: _write(course, specs, out, with_hidden_checks, jobs))
+    return _into(out, lambda: _with_notebooks(_write(course, specs, out, with_hidden_checks, jobs), notebooks,
+                                              course_url))
+
+
+def _with_notebooks(export: Export, notebooks: bool, course_url: str | None) -> Export:
+    if not notebooks:
+        return export
+    from grader.authoring.notebooks import notebook_name, notebook_of, write
+
+    copy = Course(export.out)
+    specs = copy.load_all()
+    for spec in specs:
+        if len(spec.files) != 1:
+            continue
+        name = notebook_name(spec, beside=True)
+        write(notebook_of(spec, course_url), spec.folder / name)
+        (spec.folder / spec.files[0]).unlink()
+        export.notebooks[spec.name] = name
+    (export.out / "README.md").write_text(student_readme(specs, export))
+    Course(export.out).load_all()  # it must still load as a course, each notebook standing in for its file
+    return export
 
 
 def export_grading_copy(course: Course, out: Path, *, jobs: int = 4) -> Export:

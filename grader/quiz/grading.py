@@ -22,7 +22,8 @@ from grader.quiz.key import WITHHELD
 from grader.quiz.questions import LETTERS, Question, Variant, render, variant
 from grader.results import CheckResult, ExerciseResult, Failure, Said, SaidError
 from grader.spec import ExerciseSpec
-from grader.yamlfile import SpecError, load_yaml
+from grader import notebooks
+from grader.yamlfile import Problem, SpecError, YamlDoc, load_yaml, load_yaml_text
 
 KEY_TIMEOUT_S = 120
 
@@ -85,13 +86,49 @@ def compute_keys(spec: ExerciseSpec, students: list[str]) -> dict[str, dict[str,
 
 
 def read_answers(path: Path, shown_as: str) -> dict[str, Any]:
-    """The answers file as {question id: raw answer}; SpecError (with line and column) if unreadable."""
-    doc = load_yaml(path, shown_as)
+    """The answers file as {question id: raw answer}; SpecError (with line and column) if unreadable. A
+    notebook (`grade export notebooks`) is read from its answer cells, `%%answers` (`grader.notebooks`)."""
+    if path.suffix == notebooks.SUFFIX:
+        return _notebook_answers(path, shown_as)
+    return _answers_in(load_yaml(path, shown_as))
+
+
+def _answers_in(doc: YamlDoc) -> dict[str, Any]:
     if doc.data is None:
         return {}
     if not isinstance(doc.data, dict):
         raise SpecError([doc.problem((), "the answers file should list `question-id: answer` lines")])
     return {str(k): v for k, v in doc.data.items()}
+
+
+def answers_from_cells(cells: list[tuple[str, str]]) -> dict[str, Any]:
+    """The answers of a notebook's answer cells, `(the cell in words, its YAML)` in order: a question
+    answered again later (a cell run again in a kernel) keeps its later answer; SpecError names the cell."""
+    answers: dict[str, Any] = {}
+    problems = []
+    for where, text in cells:
+        try:
+            answers.update(_answers_in(load_yaml_text(text, where)))
+        except SpecError as exc:
+            problems += exc.problems
+    if problems:
+        raise SpecError(problems)
+    return answers
+
+
+def _notebook_answers(path: Path, shown_as: str) -> dict[str, Any]:
+    from grader.runner.launch import read_regular
+
+    data = read_regular(path, notebooks.MAX_NOTEBOOK_BYTES)
+    if isinstance(data, Said):
+        raise SpecError([Problem(shown_as, 1, 1, "cannot read the notebook")])
+    try:
+        cells = notebooks.answer_cells(notebooks.sources_of(notebooks.code_cells(data, shown_as)))
+    except notebooks.NotebookError as exc:
+        raise SpecError([Problem(shown_as, 1, 1, f"not a notebook Jupyter can read ({exc.said.params.get('reason', '')})")]) from None
+    if not cells:
+        raise SpecError([Problem(shown_as, 1, 1, f"no answer cells: an answer cell starts with {notebooks.ANSWERS_MAGIC}")])
+    return answers_from_cells([(f"{shown_as}, cell {number}", text) for number, text in cells])
 
 
 def judge(question: Question, text: Variant, raw: Any, key_entry: dict[str, Any], *, reveal: bool = False) -> CheckResult:
@@ -152,9 +189,23 @@ def result_of(spec: ExerciseSpec, checks: list[CheckResult], started: float) -> 
 
 
 def answers_path(spec: ExerciseSpec, submission: Path | None) -> Path:
-    if submission is None:
-        return spec.folder / "answers.yaml"
-    return submission / "answers.yaml" if submission.is_dir() else submission
+    """The answers handed in: a file given, else in the folder (default: the quiz's own) its answers.yaml,
+    else a quiz notebook there (answers.ipynb, or the folder's only notebook: `grade export student
+    --notebooks` ships one), else answers.yaml, which is then missing."""
+    folder = spec.folder if submission is None else submission
+    if submission is not None and not submission.is_dir():
+        return submission
+    wanted = folder / spec.files[0]
+    if os.path.lexists(wanted):
+        return wanted
+    named = folder / (Path(spec.files[0]).stem + notebooks.SUFFIX)
+    if os.path.lexists(named):
+        return named
+    try:
+        found = [entry.name for entry in os.scandir(folder) if entry.name.endswith(notebooks.SUFFIX)]
+    except OSError:
+        return wanted
+    return folder / found[0] if len(found) == 1 else wanted
 
 
 def grade_quiz(spec: ExerciseSpec, submission: Path | None, student: str) -> ExerciseResult:
@@ -171,6 +222,13 @@ def grade_quiz(spec: ExerciseSpec, submission: Path | None, student: str) -> Exe
         answers = read_answers(path, str(path))
     except SpecError as exc:
         return error_result(spec, Said(id="quiz.answers-unreadable", params={"problem": str(exc)}), started)
+    return grade_answers(spec, answers, student, started)
+
+
+def grade_answers(spec: ExerciseSpec, answers: dict[str, Any], student: str, started: float) -> ExerciseResult:
+    """Grade answers read already ({question id: raw answer}: a file's, a notebook's answer cells')."""
+    from grader.runner.launch import error_result, in_words
+
     try:
         key = compute_key(spec, student)
     except QuizError as exc:

@@ -458,15 +458,17 @@ def render_term(term: Any, glossary: Glossary, color: bool, language: str = DEFA
                                                                            glossary=glossary)
 
 
-def render_exercise_page(spec: Any, glossary_url: str | None = None) -> str:
+def render_exercise_page(spec: Any, glossary_url: str | None = None, in_notebook: bool = False) -> str:
     """An exercise's instructions as the Markdown page kept beside it (`exercises/NN-slug/README.md`), in
-    the spec's language; its terms link to the glossary published at `glossary_url`, or to the course's."""
+    the spec's language; its terms link to the glossary published at `glossary_url`, or to the course's.
+    `in_notebook`: the first cell of its notebook, without the page's note and the commands of a terminal."""
     from grader.glossary import GLOSSARY_PAGE_PATH
 
     def link(term_id: str) -> str:  # the page sits two folders below the course root
         return f"{glossary_url}#{term_id}" if glossary_url else f"../../{GLOSSARY_PAGE_PATH}#{term_id}"
 
-    return environment(False, spec.language).get_template("exercise.md.j2").render(spec=spec, link=link)
+    return environment(False, spec.language).get_template("exercise.md.j2").render(spec=spec, link=link,
+                                                                                 in_notebook=in_notebook)
 
 
 def render_hints(spec: Any, shown: int, color: bool) -> str:
@@ -503,11 +505,11 @@ def render_quiz_verdict(check: Any, glossary: Glossary | None, color: bool, lang
     return environment(color, language).get_template("quiz_verdict.txt.j2").render(check=check, terms=terms)
 
 
-def render_quiz_questions(spec: Any, student: str, questions: list[Any]) -> str:
+def render_quiz_questions(spec: Any, student: str, questions: list[Any], in_notebook: bool = False) -> str:
     """A student's own questions (their drawn numbers), as Markdown: `grade quiz N --show`, in the spec's
-    language."""
+    language; `in_notebook`: `grader.show(N)` in a quiz's notebook, answered in its answer cells."""
     return environment(False, spec.language).get_template("quiz_questions.md.j2").render(
-        spec=spec, student=student, questions=questions, forms=answer_forms(spec.language))
+        spec=spec, student=student, questions=questions, forms=answer_forms(spec.language), in_notebook=in_notebook)
 
 
 def render_answers_starter(spec: Any) -> str:

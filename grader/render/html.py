@@ -5,6 +5,7 @@ on the same page and explained on hover. Everything from the student's run is HT
 from __future__ import annotations
 
 import re
+import secrets
 from typing import TYPE_CHECKING, Any
 
 import jinja2
@@ -21,8 +22,9 @@ if TYPE_CHECKING:
 HTML_LANG = {"zh": "zh-Hans"}  # the page's `lang`: Simplified Chinese, so a browser picks fonts to match
 
 
-def render_html(result: ExerciseResult | CourseResult, glossary: Glossary | None) -> str:
-    """The page, in the result's language."""
+def render_html(result: ExerciseResult | CourseResult, glossary: Glossary | None, *, fragment: bool = False) -> str:
+    """The page, in the result's language; `fragment`: the same report as one <div> with its styles scoped to
+    it, for a notebook's cell output (`grader.kernel`), its anchors unique to this report."""
     from grader.render.words import one_cause_once
 
     language = language_of(result)
@@ -38,7 +40,8 @@ def render_html(result: ExerciseResult | CourseResult, glossary: Glossary | None
     env.filters["with_terms"] = lambda text, concepts: link_terms(str(text), [terms[c] for c in concepts if c in terms])
     return env.get_template("result.html.j2").render(
         results=results, course=result if isinstance(result, CourseResult) else None, terms=terms,
-        language=HTML_LANG.get(language, language))
+        language=HTML_LANG.get(language, language), fragment=fragment,
+        anchor=f"torchgrade-{secrets.token_hex(4)}-" if fragment else "")
 
 
 def link_terms(text: str, terms: list[Term]) -> Markup:

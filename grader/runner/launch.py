@@ -46,10 +46,13 @@ def cache_dir() -> Path:
 
 def grade(spec: ExerciseSpec, submission: Path | None = None, *, time_s: float | None = None,
           memory_mb: int | None = None, use_cache: bool = True, debug: bool = False,
-          save_answers_to: Path | None = None, processes: int | None = None, run_as_root: bool = False) -> ExerciseResult:
+          save_answers_to: Path | None = None, processes: int | None = None, run_as_root: bool = False,
+          made_from: Notebook | None = None) -> ExerciseResult:
     """Grade one submission (a file or a folder; default: the exercise's own working copy). `save_answers_to`
     keeps every answer of the reference solution there (for a student copy, `grade export student`); an
-    exercise without a reference solution (a student copy) is graded against its recorded answers."""
+    exercise without a reference solution (a student copy) is graded against its recorded answers.
+    `made_from`: the notebook (or kernel, `grader.kernel`) the submitted file was made from, whose cells
+    the result then names."""
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="torchgrade-") as scratch:
         root = Path(scratch)
@@ -57,6 +60,8 @@ def grade(spec: ExerciseSpec, submission: Path | None = None, *, time_s: float |
                            use_cache=use_cache, debug=debug, save_answers_to=save_answers_to, run_as_root=run_as_root)
         if isinstance(staged, Said):
             return error_result(spec, staged, started)
+        if made_from is not None:
+            staged.notebook = made_from
         return _run_grading_process(spec, root, staged, started, debug)
 
 
@@ -313,7 +318,7 @@ def _notebook_in(spec: ExerciseSpec, folder: Path, dest: Path, expected: str) ->
 def _from_notebook(path: Path, target: Path) -> Said | Notebook:
     """Read a notebook handed in (as a file is copied: no link followed, at most MAX_NOTEBOOK_BYTES) and
     write the module made from its code cells to `target`."""
-    data = _read_regular(path, notebooks.MAX_NOTEBOOK_BYTES)
+    data = read_regular(path, notebooks.MAX_NOTEBOOK_BYTES)
     if isinstance(data, Said):
         return data
     try:
@@ -356,14 +361,14 @@ def _not_copied(path: Path, kind: str) -> Said:
 
 def _copy_regular(path: Path, target: Path) -> Said | None:
     """Copy one regular file of at most MAX_FILE_BYTES; a problem, or None."""
-    data = _read_regular(path, MAX_FILE_BYTES)
+    data = read_regular(path, MAX_FILE_BYTES)
     if isinstance(data, Said):
         return data
     target.write_bytes(data)
     return None
 
 
-def _read_regular(path: Path, most: int) -> bytes | Said:
+def read_regular(path: Path, most: int) -> bytes | Said:
     """The bytes of one regular file of at most `most` bytes, or a problem. Opened without following a
     link and without waiting on a pipe, then checked by fstat: what is read is what was checked, even if
     the entry is swapped for a link in between."""
@@ -396,14 +401,15 @@ def handed_in_problem(path: Path) -> Said | None:
     """Why `path`, handed in, is not read (a symbolic link, a named pipe or a device, a file over
     MAX_FILE_BYTES), in words; None for a regular file, a folder or nothing there (the caller says
     what is missing). The rules of `stage_submission`, for what is read here rather than staged (a
-    quiz's answers file)."""
+    quiz's answers file, or a quiz notebook, at most MAX_NOTEBOOK_BYTES)."""
     try:
         info = os.lstat(path)
     except OSError:
         return None
     kind = _kind(info.st_mode)
+    most = notebooks.MAX_NOTEBOOK_BYTES if path.suffix == notebooks.SUFFIX else MAX_FILE_BYTES
     if kind == "file":
-        problem = _too_big(path, info.st_size) if info.st_size > MAX_FILE_BYTES else None
+        problem = _too_big(path, info.st_size, most) if info.st_size > most else None
     else:
         problem = None if kind == "folder" else _not_copied(path, kind)
     return problem
