@@ -647,11 +647,16 @@ def export_notebook_files(ctx: click.Context, out: Path, course_url: str | None)
         raise click.UsageError(_("%(folder)s holds notebooks already (%(names)s): choose a new folder, so that no "
                                  "student's work is written over.", folder=out, names=", ".join(sorted(taken)[:5])))
     try:
-        written = export_notebooks(course, out, course_url)
+        written, left_out = export_notebooks(course, out, course_url)
     except SpecError as exc:
         raise DefinitionError(exc) from None
     for path in written:
         click.echo(f"  {path.name}")
+    why = {"several-files": _("its code is in several files, and a notebook's cells cannot say which file each "
+                              "belongs in"),
+           "notebook-already": _("its starter is a notebook already (this copy was made with --notebooks)")}
+    for name, reason in left_out.items():
+        click.echo(_("  %(name)s left out: %(why)s", name=name, why=why[reason]), err=True)
     click.echo(ngettext("Wrote %(count)s notebook to %(out)s.", "Wrote %(count)s notebooks to %(out)s.", len(written),
                         count=len(written), out=out))
 

@@ -69,12 +69,25 @@ class YamlDoc:
         return Problem(self.path, line, col, message)
 
 
+def _refuse_aliases(text: str, shown: str) -> None:
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.AliasEvent):
+                line, col = _pos(event.start_mark)
+                raise SpecError([Problem(shown, line, col, f"*{event.anchor} is a YAML alias: write each answer out "
+                                                           "in full instead")])
+    except yaml.YAMLError:
+        return  # the parse below says where the syntax is wrong
+
+
 def _pos(mark: yaml.Mark) -> tuple[int, int]:
     return (mark.line + 1, mark.column + 1)
 
 
-def load_yaml(path: Path, display_path: str | None = None) -> YamlDoc:
-    """Parse one YAML file; raise SpecError (never a traceback) on unreadable or malformed input."""
+def load_yaml(path: Path, display_path: str | None = None, *, aliases: bool = True) -> YamlDoc:
+    """Parse one YAML file; raise SpecError (never a traceback) on unreadable or malformed input.
+    `aliases=False`: a file written by a student (a quiz's answers) may not use `*alias` (a few lines of
+    aliases nest into billions of values when printed: refused, naming the line)."""
     shown = display_path or str(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -82,11 +95,13 @@ def load_yaml(path: Path, display_path: str | None = None) -> YamlDoc:
         raise SpecError([Problem(shown, 1, 1, "file not found")]) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise SpecError([Problem(shown, 1, 1, f"cannot read the file: {exc}")]) from None
-    return load_yaml_text(text, shown)
+    return load_yaml_text(text, shown, aliases=aliases)
 
 
-def load_yaml_text(text: str, shown: str) -> YamlDoc:
+def load_yaml_text(text: str, shown: str, *, aliases: bool = True) -> YamlDoc:
     """Parse YAML read elsewhere (a notebook's answer cells), its problems named `shown:line:col`."""
+    if not aliases:
+        _refuse_aliases(text, shown)
     loader = _Loader(text)
     doc = YamlDoc(shown, None)
     try:

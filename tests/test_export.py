@@ -194,6 +194,10 @@ def test_a_copy_with_notebooks_is_graded_from_them(scaffold, grade, tmp_path):
     solved = _grade_in(out, grade, "exercise", "1", "--format", "json")
     assert solved.code == 0, solved.stdout
     assert "`grader.check(1)`" not in solved.json()["notes"][0]["text"]  # the grader's own cells are not said
+    again = _grade_in(out, grade, "export", "notebooks", str(tmp_path / "again"))
+    assert again.code == 0 and "01-demo left out: its starter is a notebook already" in again.stderr
+    busy = _grade_in(out, grade, "export", "notebooks", str(folder))
+    assert busy.code == 2 and "holds notebooks already (demo.ipynb)" in busy.stderr
 
 
 @pytest.mark.slow

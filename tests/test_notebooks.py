@@ -244,3 +244,29 @@ def test_a_quiz_notebook_that_cannot_be_read_names_the_cell_and_line(grade, tmp_
     empty.write_text(nbformat.writes(book), encoding="utf-8")
     said = grade("exercise", "6", "--submission", str(empty), "--format", "json").json()["message"]
     assert "no answer cells: an answer cell starts with %%answers" in said
+
+
+@pytest.mark.slow
+def test_every_exported_notebook_passes_with_the_reference_pasted_in(grade, tmp_path):
+    """`grade export notebooks`, each code exercise's starter cell replaced by its reference solution and
+    handed in as a class's notebook (no .py beside it): every check passes, and the notebook's own cells
+    (set-up, check, hint) are not listed as left out."""
+    out = tmp_path / "nb"
+    assert grade("export", "notebooks", str(out)).code == 0
+    folder = tmp_path / "class" / "ref"
+    codes = [spec for spec in SPECS.values() if spec.kind == "code"]
+    for spec in codes:
+        book = nbformat.read(out / f"{spec.name}.ipynb", as_version=4)
+        starter = next(c for c in book.cells if "starter" in c.metadata.get("tags", []))
+        starter.source = (spec.solution_folder / spec.files[0]).read_text(encoding="utf-8")
+        (folder / spec.name).mkdir(parents=True)
+        nbformat.write(book, folder / spec.name / (Path(spec.files[0]).stem + ".ipynb"))
+    ran = grade("batch", str(tmp_path / "class"), *[str(s.id) for s in codes], "--out", str(tmp_path / "g.csv"),
+                timeout=900)
+    assert ran.code in (0, 1), ran.stderr
+    records = [json.loads(line) for line in (tmp_path / "g.records.jsonl").read_text().splitlines()]
+    assert len(records) == len(codes)
+    for record in records:
+        result = record["result"]
+        assert result["passed"], (result["exercise"], [c for c in result["checks"] if c["status"] != "passed"])
+        assert "Nothing was left out." in result["notes"][0]["text"], result["notes"][0]["text"]

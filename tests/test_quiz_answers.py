@@ -180,3 +180,18 @@ def test_an_answer_rounded_to_more_digits_is_not_rounded_twice():
     # 2^-126 = 1.17549...e-38 is 1.1755e-38 to 5 digits, and that, halfway, must not become 1.176e-38
     assert is_right("numeric", 1.1755e-38, 2.0 ** -126, significant_digits=4)
     assert not is_right("numeric", 1.1765e-38, 2.0 ** -126, significant_digits=4)
+
+
+def test_answers_may_not_use_yaml_aliases(tmp_path):
+    """A few lines of aliases nest into billions of values once printed (in the CLI, which reads answers):
+    refused with the line, whether in answers.yaml or in a notebook's answer cell."""
+    from grader.quiz.grading import answers_from_cells, read_answers
+    from grader.yamlfile import SpecError
+
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: [*b, *b, *b]\n"
+    path = tmp_path / "answers.yaml"
+    path.write_text(bomb, encoding="utf-8")
+    with pytest.raises(SpecError, match=r"answers.yaml:2:8: \*a is a YAML alias"):
+        read_answers(path, "answers.yaml")
+    with pytest.raises(SpecError, match=r"Cell In\[4\]:3:8: \*a is a YAML alias"):
+        answers_from_cells([("Cell In[4]", "\n" + bomb)])

@@ -32,17 +32,24 @@ def notebook_name(spec: ExerciseSpec, beside: bool) -> str:
     return (Path(spec.files[0]).stem if beside else spec.name) + ".ipynb"
 
 
-def export_notebooks(course: Course, out: Path, course_url: str | None = None) -> list[Path]:
-    """One notebook per exercise of `course` in `out` (created; it must not hold notebooks of the same
-    names already: they are the student's work)."""
-    specs = [spec for spec in course.load_all() if len(spec.files) == 1]
+def export_notebooks(course: Course, out: Path, course_url: str | None = None) -> tuple[list[Path], dict[str, str]]:
+    """One notebook per exercise of `course` in `out` (created; the caller makes sure it holds no notebooks:
+    they would be students' work). Returns the notebooks written, and the exercises left out with why:
+    one of several files (a notebook's cells cannot say which file each belongs in), or whose starter is
+    a notebook already (a copy made with `--notebooks`)."""
     out.mkdir(parents=True, exist_ok=True)
-    written = []
-    for spec in specs:
+    written, left_out = [], {}
+    for spec in course.load_all():
+        if len(spec.files) != 1:
+            left_out[spec.name] = "several-files"
+            continue
+        if spec.kind == "code" and not (spec.folder / spec.files[0]).is_file():
+            left_out[spec.name] = "notebook-already"
+            continue
         target = out / notebook_name(spec, beside=False)
         write(notebook_of(spec, course_url, glossary_link=course.glossary_url or _published_glossary(course_url)), target)
         written.append(target)
-    return written
+    return written, left_out
 
 
 def write(book: Any, target: Path) -> None:

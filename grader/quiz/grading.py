@@ -90,7 +90,7 @@ def read_answers(path: Path, shown_as: str) -> dict[str, Any]:
     notebook (`grade export notebooks`) is read from its answer cells, `%%answers` (`grader.notebooks`)."""
     if path.suffix == notebooks.SUFFIX:
         return _notebook_answers(path, shown_as)
-    return _answers_in(load_yaml(path, shown_as))
+    return _answers_in(load_yaml(path, shown_as, aliases=False))
 
 
 def _answers_in(doc: YamlDoc) -> dict[str, Any]:
@@ -108,7 +108,7 @@ def answers_from_cells(cells: list[tuple[str, str]]) -> dict[str, Any]:
     problems = []
     for where, text in cells:
         try:
-            answers.update(_answers_in(load_yaml_text(text, where)))
+            answers.update(_answers_in(load_yaml_text(text, where, aliases=False)))
         except SpecError as exc:
             problems += exc.problems
     if problems:
