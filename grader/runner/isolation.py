@@ -25,7 +25,6 @@ from __future__ import annotations
 import ctypes
 import os
 import re
-import resource
 import signal
 import stat
 import sys
@@ -346,6 +345,8 @@ def limit_processes(in_group: bool, max_processes: int) -> str:
     user runs already: what limits its processes."""
     if in_group:
         return f"at most {max_processes} (cgroup pids.max)"
+    import resource  # POSIX only: imported where a worker is limited (the student's side imports on Windows)
+
     if os.geteuid() == 0:
         return "not limited (root without a writable cgroup; RLIMIT_NPROC does not bind root)"
     running = _processes_of(os.getuid())
@@ -561,6 +562,8 @@ def drop_root(work: str, max_processes: int, facts: Isolation) -> str:
     share one) with no capabilities and no way back (no_new_privs: a setuid program gains nothing).
     Its folder becomes its own; without a cgroup, RLIMIT_NPROC now binds, since that user runs nothing else.
     Returns "" once every id is that user's (checked after the change), else why not."""
+    import resource  # POSIX only, as in limit_processes
+
     libc = _libc()
     uid = UNUSED_UID_BASE + os.getpid()
     try:

@@ -22,7 +22,6 @@ import json
 import math
 import os
 import re
-import resource
 import select
 import signal
 import stat
@@ -655,6 +654,8 @@ def _redirect_output(out: int) -> None:
 
 
 def _apply_limits(job: ProbeJob, vsize: int) -> None:
+    import resource  # POSIX only: imported where a worker applies limits, so that the student's side imports on Windows
+
     def cap(limit: int, value: int, grace: int = 0) -> None:
         # The hard limit too (only root may raise it again): a soft limit alone, student code can lift.
         try:
