@@ -176,7 +176,7 @@ def _grade_quiz(spec: Any, cells: list[tuple[int, str]], started: float) -> Any:
     if not found:
         return error_result(spec, Said(id="grader.handed-in.kernel-no-answer-cells", params={"id": spec.id}), started)
     try:
-        answers = answers_from_cells([(f"Cell In[{count}]", text) for count, text in found])
+        answers = answers_from_cells([(notebooks.run_name(count), text) for count, text in found])
     except SpecError as exc:
         return error_result(spec, Said(id="quiz.answers-unreadable", params={"problem": str(exc)}), started)
     return grade_answers(spec, answers, student_identity(), started)
@@ -237,12 +237,13 @@ def _pre(text: str) -> str:
 def answers_magic(_line: str, cell: str) -> None:
     """The `%%answers` cell magic: read the cell's answers as `grade exercise` would, and say whether they
     can be read (the grading itself is `grader.check(N)`)."""
+    from grader.notebooks import run_name
     from grader.quiz.grading import answers_from_cells
     from grader.yamlfile import SpecError
 
     count = getattr(_shell(), "execution_count", 0)
     try:
-        answers = answers_from_cells([(f"Cell In[{count}]", "\n" + cell)])
+        answers = answers_from_cells([(run_name(count), "\n" + cell)])
     except SpecError as exc:
         print(_say(None, N_("These answers cannot be read yet: %(problem)s"), problem=exc))
         return

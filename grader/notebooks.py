@@ -29,6 +29,7 @@ from __future__ import annotations
 import ast
 import builtins
 import json
+import os
 import re
 import warnings
 from dataclasses import dataclass, field
@@ -49,6 +50,28 @@ RUNS = frozenset({"show", "imshow", "plot", "savefig", "subplots", "figure", "hi
                   "download_url", "download_and_extract_archive", "fit"})
 MAX_LEFT_OUT_SHOWN = 12
 _MAGIC = re.compile(r"^\s*(%|!|\?)|^\s*[A-Za-z_][\w.]*\s*=\s*(%|!)|^\s*\S.*\?\s*$")
+
+
+def named_after(file: str) -> str:
+    """The notebook that stands for a file of an exercise: train.ipynb for train.py, answers.ipynb for answers.yaml."""
+    return Path(file).stem + SUFFIX
+
+
+def chosen_in(folder: Path, file: str) -> tuple[str | None, list[str]]:
+    """The notebook in `folder` to grade for `file` (the one named after it, else the only one), or None, and
+    every notebook there, by name; (None, []) for a folder that cannot be read."""
+    try:
+        found = sorted(entry.name for entry in os.scandir(folder) if entry.name.endswith(SUFFIX))
+    except OSError:
+        return None, []
+    if named_after(file) in found:
+        return named_after(file), found
+    return (found[0] if len(found) == 1 else None), found
+
+
+def run_name(count: int) -> str:
+    """A kernel's cell named by its run, as IPython's tracebacks name it: "Cell In[5]"."""
+    return f"Cell In[{count}]"
 
 
 class NotebookError(SaidError):
@@ -97,7 +120,7 @@ class Notebook:
     def _where(self, cell: int) -> dict[str, Any]:
         """The facts naming a cell of the student's: a notebook's name and its cell, or a kernel's run of one
         as the file IPython's tracebacks name ("Cell In[5]", with no cell number of its own)."""
-        return {"file": f"Cell In[{cell}]", "cell": 0} if self.kernel else {"file": self.shown, "cell": cell}
+        return {"file": run_name(cell), "cell": 0} if self.kernel else {"file": self.shown, "cell": cell}
 
     # ------------------------------------------------------------------------- results about the module
     def relocate(self, result: ExerciseResult) -> ExerciseResult:
@@ -144,7 +167,7 @@ class Notebook:
             return value
         facts = {key: self._facts(item) for key, item in value.items()}
         if facts.get("file") == self.module and (where := self.place(facts.get("line"))):
-            facts["file"] = f"Cell In[{where[0]}]" if self.kernel else \
+            facts["file"] = run_name(where[0]) if self.kernel else \
                 said("grader.notebook.cell", notebook=self.shown, cell=where[0])
             facts["line"] = where[1]
         return facts
@@ -254,14 +277,11 @@ def _module(cells: list[tuple[int, dict[str, Any]]], shown: str, module: str, ke
             continue
         try:
             tree = ast.parse("\n".join(lines))
-        except SyntaxError as exc:
-            if kernel:  # it never ran: nothing in it is defined in the kernel
+        except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+            if kernel and isinstance(exc, SyntaxError):  # it never ran: nothing in it is defined in the kernel
                 book.left_out.append(LeftOut(number, exc.lineno or 1, "syntax", code=exc.msg))
-                continue
-            pieces.append((number, lines, list(range(1, len(lines) + 1))))  # its syntax error is the feedback
-            continue
-        except (ValueError, RecursionError, MemoryError):
-            pieces.append((number, lines, list(range(1, len(lines) + 1))))  # its syntax error is the feedback
+            else:
+                pieces.append((number, lines, list(range(1, len(lines) + 1))))  # its syntax error is the feedback
             continue
         for statement in tree.body:
             statements.append((number, statement, lines))

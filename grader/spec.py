@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
+from grader.notebooks import named_after
 from grader.quiz.questions import Question
 from grader.yamlfile import Problem, SpecError, YamlDoc, load_yaml
 
@@ -256,7 +257,7 @@ def _semantic_problems(
 
     files = data.get("files") if isinstance(data.get("files"), list) else []
     for fi, name in enumerate(files):  # a notebook named after the file may stand in for it (train.ipynb)
-        if isinstance(name, str) and not (folder / name).is_file() and not (folder / (Path(name).stem + ".ipynb")).is_file():
+        if isinstance(name, str) and not (folder / name).is_file() and not (folder / named_after(name)).is_file():
             problems.append(doc.problem(("files", fi), f"the starter file {name} is missing from {folder.name}/"))
     if not solution_folder.is_dir() and data.get("kind") != "quiz":  # a quiz's key file is checked above
         if not student_copy:

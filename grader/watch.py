@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Collection, Iterable
 
-from grader.notebooks import SUFFIX as NOTEBOOK
+from grader.notebooks import SUFFIX as NOTEBOOK, named_after
 from grader.results import ExerciseResult
 from grader.spec import ExerciseSpec
 
@@ -52,7 +52,7 @@ def watched(spec: ExerciseSpec, submission: Path | None) -> tuple[Path, Callable
         target = submission.resolve()
         return target.parent, lambda path: path.resolve() == target
     folder = submission or spec.folder
-    names = {*spec.files, *(Path(f).stem + NOTEBOOK for f in spec.files)}
+    names = {*spec.files, *(named_after(f) for f in spec.files)}
     return folder, lambda path: path.name in names or path.suffix in (".py", NOTEBOOK) and path.parent == folder
 
 

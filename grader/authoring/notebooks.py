@@ -20,6 +20,7 @@ from typing import Any
 
 from grader.course import Course
 from grader.glossary import GLOSSARY_PAGE_PATH
+from grader.notebooks import SUFFIX, named_after
 from grader.spec import ExerciseSpec
 
 NOTEBOOKS_FOLDER = "notebooks"
@@ -29,7 +30,7 @@ DEFAULT_COURSE_URL = "https://github.com/OWNER/COURSE.git"  # said in the set-up
 def notebook_name(spec: ExerciseSpec, beside: bool) -> str:
     """`03-training-loop.ipynb` standing alone; beside the exercise's other files, named after its file
     (`train.ipynb`, `answers.ipynb`), the name a grading looks for when the file itself is not there."""
-    return (Path(spec.files[0]).stem if beside else spec.name) + ".ipynb"
+    return named_after(spec.files[0]) if beside else spec.name + SUFFIX
 
 
 def export_notebooks(course: Course, out: Path, course_url: str | None = None) -> tuple[list[Path], dict[str, str]]:
@@ -63,7 +64,7 @@ def notebook_of(spec: ExerciseSpec, course_url: str | None, glossary_link: str |
     """The notebook of one exercise or quiz (an nbformat v4 NotebookNode)."""
     import nbformat.v4 as v4
 
-    from grader.render import environment, render_exercise_page
+    from grader.render import answer_forms, environment, render_exercise_page
 
     env = environment(False, spec.language)
     quiz = spec.kind == "quiz"
@@ -82,7 +83,7 @@ def notebook_of(spec: ExerciseSpec, course_url: str | None, glossary_link: str |
                                                                    quiz=quiz), "setup")]
     if quiz:
         cells += [markdown("notebook_questions.md.j2"), code(f"grader.show({spec.id})")]
-        forms = _forms(spec.language)
+        forms = answer_forms(spec.language)
         for number, question in enumerate(spec.questions, start=1):
             cells.append(v4.new_markdown_cell(f"### {number}. {question.title}"))
             cells.append(code(env.get_template("notebook_answer.py.j2").render(question=question,
@@ -106,9 +107,3 @@ def _published_glossary(course_url: str | None) -> str | None:
     if not course_url or not course_url.startswith("https://github.com/"):
         return None
     return course_url.removesuffix("/").removesuffix(".git") + "/blob/HEAD/" + GLOSSARY_PAGE_PATH
-
-
-def _forms(language: str) -> dict[str, str]:
-    from grader.render import answer_forms
-
-    return answer_forms(language)

@@ -198,20 +198,14 @@ def answers_path(spec: ExerciseSpec, submission: Path | None) -> Path:
     wanted = folder / spec.files[0]
     if os.path.lexists(wanted):
         return wanted
-    named = folder / (Path(spec.files[0]).stem + notebooks.SUFFIX)
-    if os.path.lexists(named):
-        return named
-    try:
-        found = [entry.name for entry in os.scandir(folder) if entry.name.endswith(notebooks.SUFFIX)]
-    except OSError:
-        return wanted
-    return folder / found[0] if len(found) == 1 else wanted
+    chosen, _ = notebooks.chosen_in(folder, spec.files[0])
+    return wanted if chosen is None else folder / chosen
 
 
 def grade_quiz(spec: ExerciseSpec, submission: Path | None, student: str) -> ExerciseResult:
     """Grade an answers file (default: the student's exercises/NN-slug/answers.yaml); a file that cannot be
     read puts every question in error for that one reason (`launch.error_result`)."""
-    from grader.runner.launch import error_result, in_words
+    from grader.runner.launch import error_result
 
     started = time.monotonic()
     path = answers_path(spec, submission)

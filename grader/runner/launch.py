@@ -301,17 +301,12 @@ def _notebook_in(spec: ExerciseSpec, folder: Path, dest: Path, expected: str) ->
     """The exercise's file made from a notebook in `folder` when the file itself is not there: the notebook
     named after it (train.ipynb for train.py), else the only notebook; None when there is none."""
     module = spec.files[0]
-    try:
-        found = sorted(entry.name for entry in os.scandir(folder) if entry.name.endswith(notebooks.SUFFIX))
-    except OSError:
-        return None
-    named = Path(module).stem + notebooks.SUFFIX
-    if named in found:
-        return _from_notebook(folder / named, dest / module)
-    if len(found) == 1:
-        return _from_notebook(folder / found[0], dest / module)
+    chosen, found = notebooks.chosen_in(folder, module)
+    if chosen is not None:
+        return _from_notebook(folder / chosen, dest / module)
     if found:
-        return _problem("notebooks-to-choose", path=folder, expected=expected, names=", ".join(found), wanted=named)
+        return _problem("notebooks-to-choose", path=folder, expected=expected, names=", ".join(found),
+                        wanted=notebooks.named_after(module))
     return None
 
 
