@@ -219,6 +219,11 @@ def latest(records: list[Record]) -> dict[tuple[str, str], Record]:
 # ----------------------------------------------------------------------------- warm grading processes
 
 
+# Warm grading processes fork a child per job, and talk over pipes watched with select(): POSIX only. On
+# Windows each submission gets a one-off grading process, as `grade exercise` does.
+WARM_PROCESSES = hasattr(os, "fork")
+
+
 class WarmGrader:
     """One warm grading process (`grader.runner.pool`) and the pipe its answers come back on."""
 
@@ -338,7 +343,8 @@ def _work(pending: queue.SimpleQueue[Task | None], run: BatchRun, logs: Path, nu
     warm: WarmGrader | None = None
     try:
         while (task := pending.get()) is not None and not run.stop.is_set():
-            if task.spec.kind != "quiz" and warm is None:
+            one_off = task.spec.kind == "quiz" or not WARM_PROCESSES
+            if not one_off and warm is None:
                 with run.lock:
                     if run.stop.is_set():
                         break
@@ -346,14 +352,14 @@ def _work(pending: queue.SimpleQueue[Task | None], run: BatchRun, logs: Path, nu
                     run.warm.add(warm)
             try:
                 submission = find_submission(task.spec, student_folder(run.root, task.student))
-                if task.spec.kind == "quiz":
+                if one_off:  # a quiz (its key is computed once per batch), or a system without fork
                     options = GradingOptions(**{**run.options.__dict__, "student": task.student})
                     result, healthy = grade_exercise(task.spec, submission, options), True
                 else:
                     assert warm is not None
                     result, healthy = _grade_warm(warm, task.spec, submission, run.options)
             except Exception as exc:  # noqa: BLE001 - whatever one submission does to the grader costs only its result
-                result, healthy = _grader_failed(task.spec, exc, run.options.debug), task.spec.kind == "quiz"
+                result, healthy = _grader_failed(task.spec, exc, run.options.debug), one_off
             if not healthy and warm is not None:
                 warm.stop()
                 with run.lock:

@@ -74,6 +74,19 @@ def _spec_in(course: Course, ref: str):  # noqa: ANN202 - an ExerciseSpec
         raise DefinitionError(exc) from None
 
 
+def _utf8_output() -> None:
+    """Chinese feedback, glossary names and file paths print on any console: a stream that cannot write
+    them (redirected on Windows, where it defaults to the ANSI code page, or a C locale) writes UTF-8.
+    A Windows console itself takes Unicode already (Python writes to it with WriteConsoleW)."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "").replace("_", "")
+        if encoding != "utf8" and hasattr(stream, "reconfigure"):
+            try:
+                stream.reconfigure(encoding="utf-8", errors="backslashreplace")
+            except (ValueError, OSError):  # a stream already written to in another encoding
+                pass
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]}, invoke_without_command=True)
 @click.version_option(package_name="torchgrade")
 @language_option
@@ -95,6 +108,15 @@ def main(ctx: click.Context, course_dir: str | None) -> None:
     `grade` alone shows your progress and the next exercise to do.
     """
     ctx.ensure_object(dict)["course_dir"] = course_dir
+    _utf8_output()
+    if os.environ.get("TORCHGRADE_WORKERS"):
+        from grader.runner.sandbox import BackendError, worker_backend
+
+        try:
+            worker_backend()
+        except BackendError as exc:
+            raise click.UsageError(_("%(problem)s (the worker backend; unset it to use this system's default).",
+                                     problem=str(exc))) from None
     if ctx.invoked_subcommand is None:
         ctx.invoke(list_exercises, fmt="text")
         from grader.watch import next_to_do
@@ -564,8 +586,11 @@ def new(ctx: click.Context, kind: str, slug: str, title: str | None) -> None:
 @click.option("--jobs", type=click.IntRange(min=1), default=4, show_default=True,
               help="Gradings run at once while proving an exercise.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--run-as-root", is_flag=True,
+              help="Where the grader runs as root and cannot run code as an unprivileged user (the spawn backend), "
+                   "run the starter, mutants and alternatives as root anyway instead of refusing them.")
 @click.pass_context
-def validate(ctx: click.Context, refs: tuple[str, ...], static: bool, jobs: int, fmt: str) -> None:
+def validate(ctx: click.Context, refs: tuple[str, ...], static: bool, jobs: int, fmt: str, run_as_root: bool) -> None:
     """Prove exercises right: every definition problem as path:line:col (exit 2), then, unless --static,
     grade the reference solution (twice), the starter (twice), every mutant and alternative (exit 1 on
     any problem: a failing solution, a passing starter, a mutant not caught by the checks it names, a
@@ -587,7 +612,7 @@ def validate(ctx: click.Context, refs: tuple[str, ...], static: bool, jobs: int,
     from grader.authoring.validate import validate as prove
     from grader.render import render_validation, use_color
 
-    reports = prove(specs, jobs)
+    reports = prove(specs, jobs, run_as_root=run_as_root)
     if fmt == "json":
         click.echo(json.dumps([{**asdict(r), "ok": r.ok} for r in reports], indent=2))
     else:

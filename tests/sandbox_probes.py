@@ -50,3 +50,17 @@ def seen_at_import(module, value: str) -> dict:
 @before_import(lambda **_: (_ for _ in ()).throw(RuntimeError("broken set-up")))
 def broken_setup(module) -> dict:
     return {}
+
+
+def state(module) -> dict:
+    """What a probe finds in its worker: PyTorch's global state, its random numbers, its process and folder."""
+    import torch
+
+    return {"rand": torch.rand(3).tolist(), "grad": torch.is_grad_enabled(), "dtype": str(torch.get_default_dtype()),
+            "imported": module.IMPORTED, "pid": os.getpid(), "cwd": os.path.basename(os.getcwd()),
+            "home": os.path.basename(os.environ.get("HOME", ""))}
+
+
+def call_run_with(module, what: str):
+    """The student's `run(what)`."""
+    return module.run(what)

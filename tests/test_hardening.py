@@ -431,4 +431,4 @@ def test_no_attack_turns_a_failing_submission_into_a_passing_one(grade, session_
     assert result["score"] <= baseline["score"]
     assert "FOUND" not in ran.stdout and "LEAKED" not in ran.stdout
     assert not pwned.exists()  # the pickle was never loaded
-    assert set(result["isolation"]) == {"processes", "network", "secrets", "leftovers", "memory", "files", "user", "others"}  # on any machine
+    assert set(result["isolation"]) == {"worker", "processes", "network", "secrets", "leftovers", "memory", "files", "user", "others"}  # on any machine

@@ -13,11 +13,13 @@ ROOT = Path(__file__).resolve().parent.parent
 STUDENT_SIDE = ["grader", "grader.cli", "grader.kernel", "grader.watch", "grader.submissions", "grader.course",
                 "grader.notebooks", "grader.progress", "grader.glossary", "grader.quiz.grading",
                 "grader.quiz.interactive", "grader.render", "grader.render.html", "grader.render.words",
-                "grader.runner.launch", "grader.runner.isolation", "grader.runner.sandbox"]
+                "grader.runner.launch", "grader.runner.isolation", "grader.runner.sandbox",
+                "grader.runner.spawned", "grader.runner.windows"]
 
 WITHOUT_LINUX = """
 import os, sys
 sys.modules["resource"] = None  # `import resource` now raises ImportError, as on Windows
+sys.modules["fcntl"] = None  # and fcntl (the progress file's lock is msvcrt's there)
 for name in ("fork", "pidfd_open", "forkpty"):
     if hasattr(os, name):
         delattr(os, name)

@@ -1,4 +1,5 @@
-"""The repository's promises: CI (`.ci/run`) installs what the README installs and runs its test command."""
+"""The repository's promises: CI (`.ci/run`) installs what the README installs and runs its test command,
+then its second pass with the spawn backend."""
 
 from pathlib import Path
 
@@ -9,8 +10,9 @@ def test_ci_runs_the_readme_test_command():
     readme = (ROOT / "README.md").read_text()
     ci = (ROOT / ".ci" / "run").read_text()
     command = next(line for line in readme.splitlines() if line.endswith("python -m pytest"))
+    spawn_pass = next(line for line in readme.splitlines() if line.startswith("TORCHGRADE_WORKERS=spawn "))
     ci_steps = [line for line in ci.splitlines() if line and not line.startswith(("#", "set ", "cd "))]
-    assert ci_steps == command.split(" && ")
+    assert ci_steps == command.split(" && ") + [spawn_pass]
 
 
 def test_top_level_holds_only_the_agreed_folders():

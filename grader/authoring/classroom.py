@@ -59,7 +59,7 @@ def export_classroom(course: Course, out: Path, *, checks_repo: str | None, grad
         made = export_student(course, out, with_hidden_checks=True, jobs=jobs)
     workflow = out / WORKFLOW
     workflow.parent.mkdir(parents=True)
-    workflow.write_text(render_workflow(course, checks_repo, pins))
+    workflow.write_text(render_workflow(course, checks_repo, pins), encoding="utf-8")
     return made
 
 

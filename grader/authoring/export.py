@@ -35,7 +35,7 @@ from grader.yamlfile import load_yaml
 
 TEMPLATES = Path(__file__).parent / "templates"
 SECTIONS_REMOVED = ("mutants", "alternatives")
-SKIPPED_NAMES = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", "*.egg-info", ".progress.json")
+SKIPPED_NAMES = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", "*.egg-info", ".progress.json*")
 
 
 RECORDED_README = """# Recorded answers of the reference solution
@@ -51,8 +51,9 @@ __pycache__/
 *.pyc
 *.egg-info/
 .pytest_cache/
-# the student's own progress (last scores, hints shown)
+# the student's own progress (last scores, hints shown) and its lock
 exercises/.progress.json
+exercises/.progress.json.lock
 """
 
 
@@ -112,7 +113,7 @@ def _with_notebooks(export: Export, notebooks: bool, course_url: str | None) -> 
         write(notebook_of(spec, course_url), spec.folder / name)
         (spec.folder / spec.files[0]).unlink()
         export.notebooks[spec.name] = name
-    (export.out / "README.md").write_text(student_readme(specs, export))
+    (export.out / "README.md").write_text(student_readme(specs, export), encoding="utf-8")
     Course(export.out).load_all()  # it must still load as a course, each notebook standing in for its file
     return export
 
@@ -160,7 +161,7 @@ def _write_grading_copy(course: Course, specs: list[ExerciseSpec], out: Path, jo
             target = out / "solutions" / spec.name / KEY_FILE
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(spec.key_file, target)
-    (out / "README.md").write_text(GRADING_README)
+    (out / "README.md").write_text(GRADING_README, encoding="utf-8")
     Course(out).load_all()
     return export
 
@@ -195,9 +196,9 @@ def _write(course: Course, specs: list[ExerciseSpec], out: Path, with_hidden_che
               "withheld": export.withheld}
     (out / "exercises" / STUDENT_COPY_FILE).write_text(
         "# Made by `grade export student`: a student's copy of the course (no solutions, no answer keys).\n"
-        + yaml.safe_dump(marker, sort_keys=False))
-    (out / "README.md").write_text(student_readme(specs, export))
-    (out / ".gitignore").write_text(STUDENT_GITIGNORE)
+        + yaml.safe_dump(marker, sort_keys=False), encoding="utf-8")
+    (out / "README.md").write_text(student_readme(specs, export), encoding="utf-8")
+    (out / ".gitignore").write_text(STUDENT_GITIGNORE, encoding="utf-8")
     Course(out).load_all()  # the copy must load as a course: a SpecError here is a bug in the export
     return export
 
@@ -206,11 +207,11 @@ def _copy_exercise(spec: ExerciseSpec, target: Path, withheld: list[str]) -> Non
     shutil.copytree(spec.folder, target, ignore=shutil.ignore_patterns(
         "__pycache__", "*.pyc", ".pytest_cache", RECORDED_FOLDER))
     yaml_file = target / "exercise.yaml"
-    yaml_file.write_text(_strip_yaml(yaml_file, withheld))
+    yaml_file.write_text(_strip_yaml(yaml_file, withheld), encoding="utf-8")
     if not withheld:
         return
     for words_file in target.glob("exercise.*.yaml"):  # a translation's words for the withheld checks
-        words_file.write_text(_without_keys(words_file, [("checks", check_id) for check_id in withheld]))
+        words_file.write_text(_without_keys(words_file, [("checks", check_id) for check_id in withheld]), encoding="utf-8")
     checks = target / "checks"
     if checks.is_dir():
         names = {"test_" + check_id.replace("-", "_") for check_id in withheld}
@@ -218,11 +219,11 @@ def _copy_exercise(spec: ExerciseSpec, target: Path, withheld: list[str]) -> Non
         for test_file in sorted(checks.glob("test_*.py")):
             source = test_file.read_text(encoding="utf-8")
             hidden_ids |= _strings_in(source, names)
-            test_file.write_text(_strip_tests(source, names))
+            test_file.write_text(_strip_tests(source, names), encoding="utf-8")
         kept = "".join(path.read_text(encoding="utf-8") for path in sorted(checks.glob("*.py")))
         only_hidden = [message_id for message_id in hidden_ids if message_id not in kept]
         for catalogue in checks.glob("messages*.yaml"):  # the messages only withheld checks say
-            catalogue.write_text(_without_keys(catalogue, [(message_id,) for message_id in only_hidden]))
+            catalogue.write_text(_without_keys(catalogue, [(message_id,) for message_id in only_hidden]), encoding="utf-8")
 
 
 def _strings_in(source: str, functions: set[str]) -> set[str]:
@@ -307,7 +308,7 @@ def _record_references(specs: list[ExerciseSpec], out: Path, export: Export, job
     targets = {spec.name: out / "exercises" / spec.name / "checks" / RECORDED_FOLDER for spec in specs}
     for target in targets.values():  # a file in it, so the folder survives git even when nothing is recorded
         target.mkdir(parents=True, exist_ok=True)
-        (target / "README.md").write_text(RECORDED_README)
+        (target / "README.md").write_text(RECORDED_README, encoding="utf-8")
 
     def grade(item):  # noqa: ANN001, ANN202
         spec, name, path = item

@@ -32,7 +32,7 @@ def export_gradescope(course: Course, zip_path: Path, *, pins: Pins, hidden_visi
         made = export_grading_copy(course, root / "course", jobs=jobs)
         for name, text in render_scripts(course, pins, hidden_visibility).items():
             script = root / name
-            script.write_text(text)
+            script.write_text(text, encoding="utf-8")
             script.chmod(EXECUTABLE)
         zip_path.parent.mkdir(parents=True, exist_ok=True)
         _zip(root, zip_path)

@@ -173,12 +173,14 @@ def validate_quiz(spec: ExerciseSpec) -> Report:
     return report
 
 
-def validate(specs: list[ExerciseSpec], jobs: int) -> list[Report]:
-    """Every run of every code exercise goes into one pool of `jobs` gradings at a time."""
+def validate(specs: list[ExerciseSpec], jobs: int, run_as_root: bool = False) -> list[Report]:
+    """Every run of every code exercise goes into one pool of `jobs` gradings at a time (`run_as_root`: as
+    `grade exercise --run-as-root`)."""
     from grader.runner.launch import grade
 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = {spec.name: {name: pool.submit(grade, spec, path) for name, path in runs_to_prove(spec).items()}
+        futures = {spec.name: {name: pool.submit(grade, spec, path, run_as_root=run_as_root)
+                               for name, path in runs_to_prove(spec).items()}
                    for spec in specs if spec.kind == "code"}
         reports = {spec.name: validate_quiz(spec) for spec in specs if spec.kind == "quiz"}
         for spec in specs:

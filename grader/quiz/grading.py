@@ -69,7 +69,7 @@ def compute_keys(spec: ExerciseSpec, students: list[str]) -> dict[str, dict[str,
         job_path, out = Path(scratch) / "job.json", Path(scratch) / "key.json"
         job = {"quiz": spec.name, "students": students, "out": str(out), "static": static_key(spec),
                "questions": [q.model_dump(mode="json") for q in spec.questions]}
-        job_path.write_text(json.dumps(job))
+        job_path.write_text(json.dumps(job), encoding="utf-8")
         from grader.runner import launch
 
         proc = launch.start(["grader.quiz.key", str(job_path)], {"PYTHONDONTWRITEBYTECODE": "1", "CUDA_VISIBLE_DEVICES": ""},
@@ -82,7 +82,7 @@ def compute_keys(spec: ExerciseSpec, students: list[str]) -> dict[str, dict[str,
             launch.stop(proc)
         if not out.is_file():
             raise QuizError("crashed", code=proc.returncode, output=stderr.decode(errors="replace")[-1500:])
-        return json.loads(out.read_text())
+        return json.loads(out.read_text(encoding="utf-8"))
 
 
 def read_answers(path: Path, shown_as: str) -> dict[str, Any]:

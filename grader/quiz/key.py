@@ -118,11 +118,11 @@ def compute_key(questions: list[Question], student: str, quiz: str, static: dict
 
 
 def main(job_path: str) -> int:
-    job = json.loads(Path(job_path).read_text())
+    job = json.loads(Path(job_path).read_text(encoding="utf-8"))
     questions = [Question.model_validate(q) for q in job["questions"]]
     keys = {student: compute_key(questions, student, job["quiz"], job["static"]) for student in job["students"]}
     tmp = Path(job["out"] + ".tmp")
-    tmp.write_text(json.dumps(keys))
+    tmp.write_text(json.dumps(keys), encoding="utf-8")
     os.replace(tmp, job["out"])
     return 0
 

@@ -47,6 +47,7 @@ CGROUP_ROOT = Path("/sys/fs/cgroup")
 class Isolation:
     """Which protections were in force for the student's code, in words for the result's metadata."""
 
+    worker: str = "fork: a process forked for each probe"  # the worker backend (grader.runner.sandbox, .spawned)
     processes: str = "not limited"
     network: str = "shared with the machine"
     secrets: str = "readable by student code (no mount namespace)"
@@ -349,6 +350,8 @@ def limit_processes(in_group: bool, max_processes: int) -> str:
 
     if os.geteuid() == 0:
         return "not limited (root without a writable cgroup; RLIMIT_NPROC does not bind root)"
+    if not os.path.isdir("/proc"):  # macOS: RLIMIT_NPROC counts every process of the user, which we cannot count
+        return "not limited (this user's processes cannot be counted here, so RLIMIT_NPROC would refuse too early)"
     running = _processes_of(os.getuid())
     try:
         _, hard = resource.getrlimit(resource.RLIMIT_NPROC)

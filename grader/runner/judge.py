@@ -24,15 +24,19 @@ def main(job_path: str) -> int:
     os.environ["PYTORCH_NVML_BASED_CUDA_CHECK"] = "1"  # a CUDA query must not initialise CUDA before forks
     sys.dont_write_bytecode = True  # nothing is written into the course's folders
 
-    import torch  # noqa: F401 - imported once here; the zygote and every worker inherit it
-
     from grader.runner import isolation
-    from grader.runner.sandbox import Sandbox
+    from grader.runner.sandbox import make_sandbox, worker_backend
 
     isolation.name_process("tg-grading")
+    preload = json.loads(Path(job_path).read_text(encoding="utf-8"))["preload"]
+    # Spawned workers import torch themselves: the first starts before this process imports it, beside it.
+    sandbox = make_sandbox(preload) if worker_backend() == "spawn" else None
+
+    import torch  # noqa: F401 - imported once here; the zygote and every forked worker inherit it
+
     # The zygote is forked before the job (where the checks and the reference solution live) is in
     # memory, and long before pytest loads the checks: a worker scanning its heap finds none of them.
-    sandbox = Sandbox(preload=json.loads(Path(job_path).read_text())["preload"])
+    sandbox = sandbox or make_sandbox(preload)
     try:
         return run_job(job_path, sandbox, started)
     finally:
@@ -42,11 +46,11 @@ def main(job_path: str) -> int:
 def run_job(job_path: str, sandbox: Any, started: float) -> int:
     """Grade the job in `job_path` with the sandbox's workers and write its result where it says (a
     one-off grading process, or a child of a warm one in `grader.runner.pool`)."""
-    job = json.loads(Path(job_path).read_text())
+    job = json.loads(Path(job_path).read_text(encoding="utf-8"))
     Path(job_path).unlink()  # where the checks and the solution live: not left for student code to read
     result = _grade(job, sandbox, started)
     tmp = Path(job["result_file"] + ".tmp")
-    tmp.write_text(result.model_dump_json())
+    tmp.write_text(result.model_dump_json(), encoding="utf-8")
     os.replace(tmp, job["result_file"])
     return 0
 

@@ -54,7 +54,8 @@ def grade(spec: ExerciseSpec, submission: Path | None = None, *, time_s: float |
     `made_from`: the notebook (or kernel, `grader.kernel`) the submitted file was made from, whose cells
     the result then names."""
     started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="torchgrade-") as scratch:
+    # A file still open when the grading ends (Windows will not delete one) is left, not a traceback.
+    with tempfile.TemporaryDirectory(prefix="torchgrade-", ignore_cleanup_errors=True) as scratch:
         root = Path(scratch)
         staged = write_job(spec, submission, root, time_s=time_s, memory_mb=memory_mb, processes=processes,
                            use_cache=use_cache, debug=debug, save_answers_to=save_answers_to, run_as_root=run_as_root)
@@ -109,7 +110,7 @@ def write_job(spec: ExerciseSpec, submission: Path | None, root: Path, *, time_s
         "preload": preload_modules(spec, staged),
         "checks": [{**c.model_dump(), "test_name": c.test_name} for c in spec.checks],
     }
-    (root / "job.json").write_text(json.dumps(job))
+    (root / "job.json").write_text(json.dumps(job), encoding="utf-8")
     (root / "job.json").chmod(0o600)
     return Job(60 + time_s * (2 * len(spec.checks) + 2), made)
 
@@ -122,6 +123,9 @@ def grading_env() -> dict[str, str]:
     """The environment of a grading process: no pytest plugins of the machine's, the grader importable."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # a third-party plugin must not reorder or alter checks
+    # Files are UTF-8 unless said otherwise, as on Linux: a Windows machine's ANSI code page would make a CSV
+    # the student's code reads, or a Chinese check's message, read differently there (Python's UTF-8 mode).
+    env["PYTHONUTF8"] = "1"
     package_parent = str(Path(__file__).resolve().parents[2])
     env["PYTHONPATH"] = os.pathsep.join(p for p in (package_parent, env.get("PYTHONPATH")) if p)
     return env
@@ -178,7 +182,7 @@ def read_result(spec: ExerciseSpec, root: Path, returncode: int | None, started:
     its lines told as the cells of `notebook` when the student's module was made from one."""
     result_file = root / "result.json"
     try:
-        result = ExerciseResult.model_validate_json(result_file.read_text())
+        result = ExerciseResult.model_validate_json(result_file.read_text(encoding="utf-8"))
     except (OSError, ValidationError) as exc:
         try:
             log_tail = (root / "grading.log").read_text(errors="replace")[-3000:]
@@ -198,8 +202,13 @@ def in_words(result: ExerciseResult, spec: ExerciseSpec) -> ExerciseResult:
 
 
 def _kill(proc: subprocess.Popen[bytes]) -> None:
+    """Kill a child and its session (POSIX); on Windows the child itself, whose workers' Job Objects then
+    end them (grader.runner.windows: they kill their processes when the grading process's handles close)."""
     try:
-        os.killpg(proc.pid, signal.SIGKILL)
+        if hasattr(os, "killpg"):
+            os.killpg(proc.pid, signal.SIGKILL)
+        else:
+            proc.kill()
     except (ProcessLookupError, PermissionError):
         pass
     proc.wait()

@@ -31,12 +31,14 @@ def serve(reply_fd: int) -> int:
     import torch  # noqa: F401 - imported once here; the zygote, every job and every worker inherit it
 
     from grader.runner import isolation
-    from grader.runner.sandbox import ALWAYS_PRELOAD, PRELOAD_IF_IMPORTED, Sandbox
+    from grader.runner.sandbox import ALWAYS_PRELOAD, PRELOAD_IF_IMPORTED, Sandbox, worker_backend
 
     isolation.become_subreaper()
     isolation.name_process("tg-pool")
-    # Only torch and the sandbox are in memory here: every worker is forked from this zygote.
-    sandbox = Sandbox(preload=ALWAYS_PRELOAD + sorted(PRELOAD_IF_IMPORTED))
+    # Only torch and the sandbox are in memory here: every worker is forked from this zygote. With the
+    # spawn backend, each job's child spawns its own workers instead (they serve one submission only).
+    preload = ALWAYS_PRELOAD + sorted(PRELOAD_IF_IMPORTED)
+    sandbox = Sandbox(preload=preload) if worker_backend() == "fork" else None
     from grader.runner import judge
 
     for name in WARM_MODULES + ALWAYS_PRELOAD + sorted(PRELOAD_IF_IMPORTED):  # checks import torchvision too
@@ -64,10 +66,15 @@ def serve(reply_fd: int) -> int:
             code = 70
             try:
                 replies.close()
-                isolation.close_descriptors(keep={0, 1, 2, *sandbox.descriptors()})
+                isolation.close_descriptors(keep={0, 1, 2, *(sandbox.descriptors() if sandbox else ())})
                 isolation.name_process("tg-grading")
                 _log_to(os.path.join(os.path.dirname(job_path), "grading.log"))
-                code = judge.run_job(job_path, sandbox, started)
+                spawned = None if sandbox else _spawned(preload)
+                try:
+                    code = judge.run_job(job_path, sandbox or spawned, started)
+                finally:
+                    if spawned is not None:
+                        spawned.close()
             except BaseException:  # noqa: BLE001 - reported through the missing result and the log
                 import traceback
 
@@ -77,10 +84,18 @@ def serve(reply_fd: int) -> int:
                 sys.stderr.flush()
                 os._exit(code)
         _, status = os.waitpid(pid, 0)
-        isolation.end_orphans(keep=frozenset({sandbox.pid}))
+        isolation.end_orphans(keep=frozenset({sandbox.pid} if sandbox else ()))
         replies.write(f"done {token} {os.waitstatus_to_exitcode(status)}\n")
-    sandbox.close()
+    if sandbox is not None:
+        sandbox.close()
     return 0
+
+
+def _spawned(preload: list[str]):  # noqa: ANN202 - a SpawnSandbox
+    """A job child's own spawned workers (the spawn backend); they end with the child."""
+    from grader.runner.spawned import SpawnSandbox
+
+    return SpawnSandbox(preload)
 
 
 def _log_to(path: str) -> None:

@@ -8,6 +8,10 @@ zygote, which hands it to the grading process with the tail of the worker's prin
 memory file the zygote made). The judge validates the payload before using it and never opens a file
 in a worker's folder, so nothing the student's process does or leaves behind can run code in the judge,
 point it at another file or exhaust it. CUDA is never initialised in the zygote.
+
+This is the fork backend, Linux's default. Where fork is unavailable or unsafe (Windows, macOS, or
+TORCHGRADE_WORKERS=spawn), `grader.runner.spawned` runs the workers with this module's jobs, results
+and worker-side steps (`run_probe`); `make_sandbox` chooses.
 """
 
 from __future__ import annotations
@@ -85,6 +89,33 @@ class ProbeOutcome:
 
 # ----------------------------------------------------------------------------- grading process side
 
+WORKERS_ENV = "TORCHGRADE_WORKERS"
+BACKENDS = ("fork", "spawn")
+
+
+class BackendError(ValueError):
+    """TORCHGRADE_WORKERS names no backend this system has."""
+
+
+def worker_backend() -> str:
+    """How workers are made: $TORCHGRADE_WORKERS if set (fork or spawn), else fork on Linux and spawn
+    elsewhere (Windows has no fork; on macOS, forking a process that has loaded torch is unsafe)."""
+    chosen = os.environ.get(WORKERS_ENV, "").strip().lower()
+    if chosen not in ("", *BACKENDS):
+        raise BackendError(f"{WORKERS_ENV}={chosen}: use fork or spawn")
+    if chosen == "fork" and not hasattr(os, "fork"):
+        raise BackendError(f"{WORKERS_ENV}=fork: this system has no fork; use spawn")
+    return chosen or ("fork" if sys.platform.startswith("linux") else "spawn")
+
+
+def make_sandbox(preload: list[str]) -> Any:
+    """The grading process's sandbox for the backend `worker_backend` names: `Sandbox` or `SpawnSandbox`."""
+    if worker_backend() == "spawn":
+        from grader.runner.spawned import SpawnSandbox
+
+        return SpawnSandbox(preload)
+    return Sandbox(preload)
+
 
 class Sandbox:
     """The grading process's handle on the zygote: send a job, wait for its outcome."""
@@ -110,9 +141,9 @@ class Sandbox:
 
     def run(self, job: ProbeJob) -> ProbeOutcome:
         """Run `job`; `outcome.payload` keeps the bytes the worker sent (the reference's cache stores them)."""
-        _send(self._requests, job.__dict__)
-        reply = _receive(self._responses)
-        data = _read_exactly(self._responses, int(reply.get("payload_size", 0))) if reply is not None else None
+        send_message(self._requests, job.__dict__)
+        reply = receive_message(self._responses)
+        data = read_exactly(self._responses, int(reply.get("payload_size", 0))) if reply is not None else None
         if reply is None or data is None:
             raise RuntimeError("the grader's worker server stopped unexpectedly")
         outcome = ProbeOutcome(status=reply["status"], duration=reply["duration"], error=reply.get("error", {}),
@@ -168,20 +199,23 @@ def load_payload_file(path: Path, outcome: ProbeOutcome) -> None:
     apply_payload(data, outcome)
 
 
-def _send(stream: Any, message: dict[str, Any]) -> None:
+def send_message(stream: Any, message: dict[str, Any]) -> None:
+    """Send one JSON message: a 4-byte length, then the bytes (jobs to workers, replies from the zygote)."""
     data = json.dumps(message).encode()
     _write_all(stream.fileno(), struct.pack("!I", len(data)) + data)
 
 
-def _receive(stream: Any) -> dict[str, Any] | None:
-    header = _read_exactly(stream, 4)
+def receive_message(stream: Any) -> dict[str, Any] | None:
+    """The next message `send_message` sent, or None once the stream has ended."""
+    header = read_exactly(stream, 4)
     if header is None:
         return None
-    body = _read_exactly(stream, struct.unpack("!I", header)[0])
+    body = read_exactly(stream, struct.unpack("!I", header)[0])
     return None if body is None else json.loads(body)
 
 
-def _read_exactly(stream: Any, n: int) -> bytes | None:
+def read_exactly(stream: Any, n: int) -> bytes | None:
+    """`n` bytes from `stream`, or None if it ends before."""
     chunks, remaining = [], n
     while remaining:
         chunk = stream.read(remaining)
@@ -206,7 +240,7 @@ def _zygote_main(req_fd: int, resp_fd: int, preload: list[str]) -> None:
     responses = os.fdopen(resp_fd, "wb", buffering=0)
     # The first job (the import check) needs only torch: answer it before preloading, so the grading
     # process starts pytest while the heavy modules load here.
-    first = _receive(requests)
+    first = receive_message(requests)
     if first is not None:
         _answer(responses, ProbeJob(**first), None)
     for name in preload:
@@ -218,7 +252,7 @@ def _zygote_main(req_fd: int, resp_fd: int, preload: list[str]) -> None:
     gc.freeze()  # forked workers then skip walking the inherited heap (~420 ms -> ~30 ms a fork)
     # From here on the next worker is forked ahead, while the judge looks at the last result.
     spare = _Spare() if first is not None else None
-    while first is not None and (message := _receive(requests)) is not None:
+    while first is not None and (message := receive_message(requests)) is not None:
         _answer(responses, ProbeJob(**message), spare)
         spare = _Spare()
     if spare is not None:
@@ -234,7 +268,7 @@ def _answer(responses: Any, job: ProbeJob, spare: _Spare | None) -> None:
         spare = _Spare(cuda=job.cuda, memory_mb=job.memory_mb)
     reply, clean_up = spare.run(job)
     data = reply.pop("payload", b"")
-    _send(responses, {**reply, "payload_size": len(data)})
+    send_message(responses, {**reply, "payload_size": len(data)})
     _write_all(responses.fileno(), data)
     clean_up()
 
@@ -251,7 +285,7 @@ class _Spare:
 
     def __init__(self, cuda: bool = False, memory_mb: int = 0):
         self.cuda, self.memory_mb = cuda, memory_mb
-        vsize = _virtual_size()
+        vsize = virtual_size()
         # A CUDA probe's address space cannot be capped (CUDA maps ~17 GiB of it), so its memory cgroup
         # is what bounds it: the allowance plus room for the CUDA libraries it loads. A CPU probe's group
         # (set to its job's allowance in `run`) also counts its tmpfs and /dev/shm, which RLIMIT_AS does not.
@@ -476,7 +510,8 @@ def _kill_group(pid: int) -> None:
         pass
 
 
-def _virtual_size() -> int:
+def virtual_size() -> int:
+    """This process's address space now (Linux), which RLIMIT_AS counts; 0 where it cannot be read."""
     try:
         with open("/proc/self/statm") as f:
             return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
@@ -490,11 +525,11 @@ def _virtual_size() -> int:
 def _worker_main(job_fd: int, output_fd: int, vsize: int, group: isolation.ProcessGroup, report_fd: int,
                  result_fd: int) -> int:
     in_group = group.enter()
-    facts = isolation.Isolation()
+    facts = isolation.Isolation(worker="fork: a process forked for each probe from a zygote that imported torch")
     mounts = isolation.enter_namespaces(facts)
     os.setsid()
     with os.fdopen(job_fd, "rb", buffering=0) as jobs:  # ready before the job: here it arrives
-        message = _receive(jobs)
+        message = receive_message(jobs)
     if message is None:
         return 71  # discarded unused
     job = ProbeJob(**message)
@@ -514,7 +549,7 @@ def _worker_main(job_fd: int, output_fd: int, vsize: int, group: isolation.Proce
     os.chdir(work)
     _redirect_output(output_fd)
     _apply_limits(job, vsize)
-    _scrub_environment(work, cuda=job.cuda)
+    scrub_environment(work, cuda=job.cuda)
 
     import torch
 
@@ -526,22 +561,30 @@ def _worker_main(job_fd: int, output_fd: int, vsize: int, group: isolation.Proce
     # path (a `pytest.py` or `secrets.py` there must not stand in for the real one), so it holds the
     # real torch functions.
     try:
-        probe = _load_probe(job.probe_file, job.probe_name)
+        probe = load_probe(job.probe_file, job.probe_name)
     except Exception:  # noqa: BLE001 - the exercise's own probe is broken: a grader error
         os.close(report_fd)
-        return _write_error(result_fd, {"kind": "grader", "type": "ProbeLoadError",
+        return write_error(result_fd, {"kind": "grader", "type": "ProbeLoadError",
                                         "message": traceback.format_exc()[-2000:]})
     # With the probe loaded, what the student must not read goes out of sight, everything else becomes
     # read-only and a root grader's worker becomes a user of its own; then the report, last thing
     # before any student code runs.
     if job.cuda:
-        _limit_gpu_memory(job.memory_mb, facts)
+        limit_gpu_memory(job.memory_mb, facts)
     refusal = _confine(job, work, mounts, facts)
     os.write(report_fd, json.dumps(facts.as_dict()).encode())
     os.close(report_fd)
     if refusal:
-        return _write_error(result_fd, {"kind": "unsafe", "type": "RefusedAsRoot", "message": refusal})
-    sys.path.insert(0, job.code_dir)  # only now: the student's module and its own helpers come from there
+        return write_error(result_fd, {"kind": "unsafe", "type": "RefusedAsRoot", "message": refusal})
+    return run_probe(job, probe, result_fd)
+
+
+def run_probe(job: ProbeJob, probe: Callable[..., Any], result_fd: int) -> int:
+    """In a worker whose limits and confinement are in place: import the student's module (its folder on
+    the path only now: the student's module and its own helpers come from there), run the probe on it and
+    send its plain data, or what went wrong, down `result_fd` (a forked worker's, or a spawned one's)."""
+    if job.code_dir not in sys.path:
+        sys.path.insert(0, job.code_dir)
     # A probe may simulate an environment (a GPU that is there, or not) from before the student's module
     # is imported, so that what the module computes at import time sees it too.
     environment = contextlib.ExitStack()
@@ -550,27 +593,27 @@ def _worker_main(job_fd: int, output_fd: int, vsize: int, group: isolation.Proce
         if setup is not None:
             environment.enter_context(setup(**job.kwargs))
     except Exception:  # noqa: BLE001 - the exercise's own set-up is broken: a grader error
-        return _write_error(result_fd, {"kind": "grader", "type": "ProbeSetupError",
-                                        "message": traceback.format_exc()[-2000:]})
+        return write_error(result_fd, {"kind": "grader", "type": "ProbeSetupError",
+                                       "message": traceback.format_exc()[-2000:]})
     with environment:
         try:
             module = importlib.import_module(job.module)
         except BaseException as exc:  # noqa: BLE001 - SystemExit and KeyboardInterrupt are the student's too
-            return _write_error(result_fd, describe_exception(exc, job.code_dir, during="import"))
+            return write_error(result_fd, describe_exception(exc, job.code_dir, during="import"))
         try:
             value = probe(module, **job.kwargs)
         except BaseException as exc:  # noqa: BLE001
-            return _write_error(result_fd, describe_exception(exc, job.code_dir, during="probe"))
+            return write_error(result_fd, describe_exception(exc, job.code_dir, during="probe"))
     try:
         data = payload.encode({"value": to_plain(value)})
     except (TypeError, ValueError, RecursionError) as exc:
-        return _write_error(result_fd, {"kind": "grader", "type": type(exc).__name__,
-                                        "message": f"probe {job.probe_name} returned {str(exc)[:500]}"})
-    _write(result_fd, data)
+        return write_error(result_fd, {"kind": "grader", "type": type(exc).__name__,
+                                       "message": f"probe {job.probe_name} returned {str(exc)[:500]}"})
+    write_result(result_fd, data)
     return 0
 
 
-def _limit_gpu_memory(memory_mb: int, facts: isolation.Isolation) -> None:
+def limit_gpu_memory(memory_mb: int, facts: isolation.Isolation) -> None:
     """A CUDA probe may hold the exercise's allowance of GPU memory through PyTorch's allocator (which
     then raises torch.OutOfMemoryError, explained as running out of memory). Initialises CUDA, here in
     the worker that is about to use it."""
@@ -611,8 +654,12 @@ def _confine(job: ProbeJob, work: Path, mounts: bool, facts: isolation.Isolation
         reason = f"{closed[0]} is not readable by other users; make it so to run student code as one"
     else:
         reason = isolation.drop_root(writable, job.processes, facts)
-    if not reason:
-        return ""
+    return stay_root(job, reason, facts) if reason else ""
+
+
+def stay_root(job: ProbeJob, reason: str, facts: isolation.Isolation) -> str:
+    """A root worker that could not become another user (`reason`): it runs the job as root if the job is the
+    reference's or the instructor allowed it, recorded; otherwise why student code must not run ("" when it may)."""
     if job.trusted or job.run_as_root:
         facts.user = f"root, as {'the reference solution may run' if job.trusted else '--run-as-root allowed'} ({reason})"
         return ""
@@ -622,15 +669,20 @@ def _confine(job: ProbeJob, work: Path, mounts: bool, facts: isolation.Isolation
             "can fix the cause (or, on a machine only they use, allow it with --run-as-root).")
 
 
-def _load_probe(where: str, name: str) -> Callable[..., Any]:
-    """`where` is a probe file's path (an exercise's checks/probes.py) or an importable module name."""
+def load_probe(where: str, name: str, loaded: dict[str, Any] | None = None) -> Callable[..., Any]:
+    """`where` is a probe file's path (an exercise's checks/probes.py) or an importable module name.
+    `loaded`: the probe files a spawned worker loaded already (it serves several probes), by path."""
     if where.endswith(".py"):
-        spec = importlib.util.spec_from_file_location(f"_torchgrade_probes_{Path(where).stem}", where)
-        if spec is None or spec.loader is None:
-            raise ImportError(f"cannot load probes from {where}")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = module
-        spec.loader.exec_module(module)
+        module = (loaded or {}).get(where)
+        if module is None:
+            spec = importlib.util.spec_from_file_location(f"_torchgrade_probes_{Path(where).stem}", where)
+            if spec is None or spec.loader is None:
+                raise ImportError(f"cannot load probes from {where}")
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[spec.name] = module
+            spec.loader.exec_module(module)
+            if loaded is not None:
+                loaded[where] = module
     else:
         module = importlib.import_module(where)
     target: Any = module
@@ -675,11 +727,20 @@ def _apply_limits(job: ProbeJob, vsize: int) -> None:
     cap(resource.RLIMIT_CORE, 0)
 
 
-def _scrub_environment(work: Path, cuda: bool) -> None:
+# What Windows itself needs in a process's environment (DLLs are found through SYSTEMROOT and PATH).
+WINDOWS_ENVIRONMENT = ("SYSTEMROOT", "WINDIR", "PATHEXT", "COMSPEC", "NUMBER_OF_PROCESSORS", "PROCESSOR_ARCHITECTURE")
+
+
+def scrub_environment(work: Path, cuda: bool) -> None:
+    """The student's code sees only what Python and PyTorch need, with its home and temporary folder
+    its own work folder; a CPU probe sees no GPU."""
     names = ("PATH", "LANG", "LC_ALL", "PYTORCH_NVML_BASED_CUDA_CHECK") + (("CUDA_VISIBLE_DEVICES",) if cuda else ())
+    names += WINDOWS_ENVIRONMENT if os.name == "nt" else ()
     keep = {k: os.environ[k] for k in names if k in os.environ}
     os.environ.clear()
     os.environ.update(keep, HOME=str(work), TMPDIR=str(work), OMP_NUM_THREADS="1", PYTHONDONTWRITEBYTECODE="1")
+    if os.name == "nt":
+        os.environ.update(TEMP=str(work), TMP=str(work), USERPROFILE=str(work))
     if not cuda:
         # CUDA is not initialised yet in this fresh worker, so this hides every GPU from it: a CPU probe
         # behaves the same on a machine with a GPU as on one without (a hard-coded .cuda() fails on both).
@@ -689,12 +750,13 @@ def _scrub_environment(work: Path, cuda: bool) -> None:
     tempfile.tempdir = str(work)
 
 
-def _write_error(result_fd: int, error: dict[str, Any]) -> int:
-    _write(result_fd, payload.encode({"error": error}))
+def write_error(result_fd: int, error: dict[str, Any]) -> int:
+    """Send what went wrong instead of a value; the worker's exit code (0: it did send a result)."""
+    write_result(result_fd, payload.encode({"error": error}))
     return 0
 
 
-def _write(result_fd: int, data: bytes) -> None:
+def write_result(result_fd: int, data: bytes) -> None:
     """Send a result down the worker's pipe: its length, then the bytes. What it printed is flushed first:
     the zygote reads the output's tail the moment the result is whole."""
     for stream in (sys.stdout, sys.stderr):
