@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from grader.course import Course, find_course
+from grader.course import Course, course_for
 from grader.glossary import GLOSSARY_URL_ENV
 from grader.languages import gettext as _
 from grader.languages import ngettext
@@ -37,9 +37,7 @@ class DefinitionError(click.ClickException):
 def _course(ctx: click.Context) -> Course:
     obj = ctx.ensure_object(dict)
     if "course" not in obj:
-        obj["course"] = find_course(explicit=obj.get("course_dir"))
-        obj["course"].language = _language(ctx)
-        obj["course"].glossary_url = os.environ.get(GLOSSARY_URL_ENV)
+        obj["course"] = course_for(obj.get("course_dir"), _language(ctx))
     return obj["course"]
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from grader.glossary import Glossary, load_glossary
+from grader.glossary import GLOSSARY_URL_ENV, Glossary, load_glossary
 from grader.languages import gettext as _
 from grader.spec import STUDENT_COPY_FILE, ExerciseSpec, in_language, load_exercise, load_words, packages_of
 from grader.yamlfile import SpecError
@@ -108,6 +108,15 @@ class Course:
                                     folder=self.exercises_folder))
         raise UnknownExercise(_("there is no exercise '%(ref)s'. Exercises in %(folder)s: %(known)s", ref=ref,
                                 folder=self.exercises_folder, known=", ".join(f.name for f in folders)))
+
+
+def course_for(explicit: str | None, language: str) -> Course:
+    """The course `grade` or a notebook's check works on (`find_course`), its texts in `language` and its
+    glossary linked where $TORCHGRADE_GLOSSARY_URL says it is published."""
+    found = find_course(explicit=explicit)
+    found.language = language
+    found.glossary_url = os.environ.get(GLOSSARY_URL_ENV)
+    return found
 
 
 def find_course(start: Path | None = None, explicit: str | None = None) -> Course:

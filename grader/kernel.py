@@ -201,14 +201,10 @@ def _shell() -> Any:
 
 
 def _course(course: str | os.PathLike[str] | None, lang: str | None) -> Any:
-    from grader.course import find_course
-    from grader.glossary import GLOSSARY_URL_ENV
+    from grader.course import course_for
     from grader.languages import choose
 
-    found = find_course(explicit=os.fspath(course) if course is not None else None)
-    found.language = lang or choose()
-    found.glossary_url = os.environ.get(GLOSSARY_URL_ENV)
-    return found
+    return course_for(os.fspath(course) if course is not None else None, lang or choose())
 
 
 def _display(shown: Feedback) -> None:

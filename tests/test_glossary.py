@@ -17,7 +17,8 @@ label feature channel kernel convolutional-layer pooling-layer fully-connected-l
 activation-function relu sigmoid softmax logits loss cross-entropy one-hot optimizer sgd learning-rate step
 hyperparameter tensor broadcasting autograd computation-graph module dataset dataloader transform validation-set
 evaluation-mode dropout inference overfitting precision recall checkpoint transfer-learning device cuda
-mixed-precision random-seed""".split()
+mixed-precision random-seed chain-rule autograd-function gradcheck vectorization keepdim map-location freezing
+normalize data-augmentation random-split accuracy confusion-matrix f1-score padding stride""".split()
 
 
 def test_required_terms_exist_with_a_definition_and_summary():
@@ -28,6 +29,17 @@ def test_required_terms_exist_with_a_definition_and_summary():
         assert term.summary.strip() and "\n" not in term.summary.strip(), term.id
         assert len(term.definition.split()) >= 15, term.id
         assert term.related, term.id
+
+
+def test_no_name_finds_two_terms():
+    """Every id, name and alias (in every language) leads to one term: `grade glossary 步长` must not depend on
+    which file happens to be read first."""
+    glossary = load_glossary(ROOT / "glossary", ROOT)
+    elsewhere = {}
+    for term in glossary.terms.values():
+        names = [term.id, term.term, *term.aliases] + ([term.zh.term, *term.zh.aliases] if term.zh else [])
+        elsewhere.update({name: glossary.find(name).id for name in names if glossary.find(name).id != term.id})
+    assert elsewhere == {}
 
 
 def test_every_concept_used_by_a_check_is_a_term():
