@@ -73,6 +73,27 @@ def grade(session_env: dict[str, str]):
     return run
 
 
+@dataclass
+class Proof:
+    """`grade validate` of the whole shipped course: how it ended, and each exercise's report by name."""
+
+    ran: Ran
+    reports: dict[str, dict[str, Any]]
+
+
+@pytest.fixture(scope="session")
+def course_proof(grade) -> Proof:
+    """The shipped course proven once per test session (`grade validate --format json`: every exercise's
+    reference, starter, mutants and alternatives graded through the real pipeline), for the tests that ask
+    what it proved of each exercise instead of grading the same submissions again."""
+    ran = grade("validate", "--format", "json", timeout=3600)
+    try:
+        reports = {r["exercise"]: r for r in ran.json()}
+    except ValueError:
+        reports = {}
+    return Proof(ran, reports)
+
+
 def run_in_words(outcome, check_title: str | None, limits: dict) -> str:
     """A run of code that did not finish, as the student reads it: recorded as facts the way the judge does
     (`grader.runner.sides.run_failure`), put into words the way the views do (`grader.render.words`)."""

@@ -58,7 +58,8 @@ def state(module) -> dict:
 
     return {"rand": torch.rand(3).tolist(), "grad": torch.is_grad_enabled(), "dtype": str(torch.get_default_dtype()),
             "imported": module.IMPORTED, "pid": os.getpid(), "cwd": os.path.basename(os.getcwd()),
-            "home": os.path.basename(os.environ.get("HOME", ""))}
+            "home": os.path.basename(os.environ.get("HOME", "")),
+            "deterministic": torch.are_deterministic_algorithms_enabled(), "anomaly": torch.is_anomaly_enabled()}
 
 
 def call_run_with(module, what: str):

@@ -10,6 +10,7 @@ import ctypes
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,8 @@ def run(what):
         torch.set_default_dtype(torch.float64)
         torch.set_grad_enabled(False)
         torch.manual_seed(1234)
+        torch.use_deterministic_algorithms(True, warn_only=True)
+        torch.autograd.set_detect_anomaly(True)
         os.chdir("/")
         return "messed"
     if what == "loop":
@@ -44,6 +47,16 @@ def run(what):
     if what == "print":
         print("hello from run")
         return 1
+    if what == "chatty":  # frames of its own into every pipe it may write to: the worker's result pipe among them
+        import stat, struct
+        for fd in range(3, 64):
+            try:
+                if stat.S_ISFIFO(os.fstat(fd).st_mode):
+                    for _ in range(8):
+                        os.write(fd, struct.pack("!Q", 1 << 20) + b"x" * (1 << 20))
+            except OSError:
+                pass
+        return "chatted"
 """
 
 
@@ -91,6 +104,7 @@ def test_each_probe_sees_a_fresh_workers_state_on_both_backends(tmp_path, code):
     # torch seeds its generator afresh in each process: forked workers share their zygote's, spawned ones their own
     assert [{**v, "rand": None} for v in looked[:2]] == [{**v, "rand": None} for v in looked[2:]]
     assert looked[0]["dtype"] == "torch.float32" and looked[0]["grad"] is True and looked[0]["imported"] == 1
+    assert not looked[0]["deterministic"] and not looked[0]["anomaly"]
     assert [(o.value["cwd"], o.value["home"]) for o in spawn[1:]] == [("work-1", "work-1"), ("work-2", "work-2")]
     assert spawn[1].value["pid"] == spawn[2].value["pid"] != os.getpid()  # one worker served the side
     assert fork[1].value["pid"] != fork[2].value["pid"]
@@ -112,6 +126,35 @@ def test_a_worker_that_fails_fails_the_same_way_and_the_next_probe_runs(tmp_path
                                                            for i, (n, k) in enumerate(steps)])
         assert _summary(first) == (status, error), (backend, first)
         assert (then.status, then.value, then.output_tail) == ("ok", 1, "imported\nhello from run\n"), (backend, then)
+
+
+@pytest.mark.parametrize("replaced", [True, False])
+def test_what_student_code_writes_into_its_result_pipe_is_held_small_and_never_a_later_answer(
+        tmp_path, code, monkeypatch, replaced):
+    """Student code writing frames of its own into its worker's result pipe: the grading process holds two
+    of them and the worker waits on its pipe; the side's next probe gets its own answer, from a new worker
+    (the stray frames were seen), or from the same one skipping them (its report carries the job's token)."""
+    if not replaced:
+        monkeypatch.setattr(spawned._Worker, "unasked", lambda self: False)
+    box = SpawnSandbox(preload=[])
+    try:
+        before = box.run(_job(tmp_path, code, "state", 0))
+        chatty = box.run(_job(tmp_path, code, "call_run_with", 1, what="chatty", time_s=5))
+        (worker,) = box._bound.values()
+        until = time.monotonic() + 10
+        while worker.frames.qsize() < 2 and time.monotonic() < until:
+            time.sleep(0.05)
+        held = worker.frames.qsize()
+        time.sleep(0.2)
+        waiting = worker.reader.is_alive() and worker.proc.poll() is None
+        after = box.run(_job(tmp_path, code, "state", 2))
+    finally:
+        box.close()
+    assert chatty.status == "error" and chatty.error["kind"] == "bad-result", chatty  # its own frame, refused
+    assert held == 2 and waiting  # 8 MiB written: two frames held, the worker blocked on the rest
+    assert before.status == after.status == "ok", after
+    assert (after.value["pid"] != before.value["pid"]) is replaced
+    assert replaced or after.value["rand"] == before.value["rand"]  # the same worker, its state put back
 
 
 def test_the_student_and_the_reference_never_share_a_spawned_worker(tmp_path, code):

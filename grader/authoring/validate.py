@@ -92,11 +92,18 @@ def judge_code(spec: ExerciseSpec, results: dict[str, ExerciseResult]) -> Report
                                    f"name its bug, as a problem of its own: {_short(check.message)}")
         errors = [c.id for c in result.checks if c.status == "error"]
         missed = [c for c in mutant.fails if c not in failed]
+        # A check that names the bug must find it itself, not say it follows from another check's problem.
+        following_only = [c for c in result.checks if c.id in mutant.fails and c.id in failed and c.because_of]
         if result.passed:
             report.problems.append(f"mutant {mutant.file} ({mutant.description}) passes every check")
         elif missed:
             report.problems.append(f"mutant {mutant.file} ({mutant.description}) is not caught by {', '.join(missed)}"
                                    f"; it fails {', '.join(sorted(failed)) or 'nothing'} instead")
+        elif following_only:
+            report.problems.append(
+                f"mutant {mutant.file} ({mutant.description}) fails " + ", ".join(
+                    f"'{c.id}' only as following from '{c.because_of}'" for c in following_only)
+                + ": the check that names its bug must catch it on its own")
         else:
             caught += 1
         for check_id in errors:

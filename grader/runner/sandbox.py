@@ -72,6 +72,7 @@ class ProbeJob:
     private: list[str] = field(default_factory=list)
     trusted: bool = False  # the reference solution: it may run as root where no other user can be had
     run_as_root: bool = False  # the instructor allowed student code to stay root (`--run-as-root`)
+    token: str = ""  # the spawn backend's: a random value this probe's report must carry
 
 
 @dataclass

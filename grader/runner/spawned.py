@@ -11,8 +11,11 @@ spawned ahead, so a probe waits for torch's import only when no spare is ready.
 
 Jobs go down the worker's stdin as `sandbox.send_message` frames; it answers on its stdout in frames of
 an 8-byte length then the bytes (ready, then a report and a result per probe), which a thread of the
-grading process reads, size-capped; it prints into a temporary file the grading process made. As with
-fork, the judge validates every result before using it and never opens a file in a worker's folder.
+grading process reads, size-capped, holding at most two. A probe's report carries the random token its job
+brought, written before student code runs: whatever student code wrote into the pipe during an earlier
+probe is skipped, never read as this probe's answer (and a worker that wrote more than it was asked is
+replaced). It prints into a temporary file the grading process made. As with fork, the judge validates
+every result before using it and never opens a file in a worker's folder.
 Limits are what the platform offers: rlimits on Linux and macOS, a Job Object on Windows
 (`grader.runner.windows`); the process tree is ended through its process group or its job.
 """
@@ -23,6 +26,7 @@ import json
 import math
 import os
 import queue
+import secrets
 import signal
 import struct
 import subprocess
@@ -31,6 +35,7 @@ import tempfile
 import threading
 import time
 import traceback
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +70,7 @@ class SpawnSandbox:
         """Run `job` in the worker serving its side, or in a new one; `outcome.payload` keeps the bytes sent."""
         side = _side_of(job)
         worker = self._bound.get(side)
-        if worker is not None and not worker.alive:
+        if worker is not None and (not worker.alive or worker.unasked()):
             self._end(worker)
             worker = None
         if worker is None:
@@ -131,8 +136,11 @@ class _Worker:
                 self.job = windows.Job.around(self.proc.pid)
             except OSError:
                 self.job = None  # ended the ordinary way; the record says its memory was not limited
-        self.frames: queue.Queue[bytes | tuple[str, int] | None] = queue.Queue()
-        threading.Thread(target=_read_frames, args=(self.proc.stdout, self.frames), daemon=True).start()
+        # At most a report and a result wait here: a worker that writes more waits on its pipe, so the grading
+        # process never holds more than three frames of one worker (this two, and the one being read).
+        self.frames: queue.Queue[bytes | tuple[str, int] | None] = queue.Queue(maxsize=2)
+        self.reader = threading.Thread(target=_read_frames, args=(self.proc.stdout, self.frames), daemon=True)
+        self.reader.start()
         self.ready = False
         self.alive = True
         self.served = 0  # probes sent to it
@@ -159,12 +167,13 @@ class _Worker:
                 self.job = None
         offset = self._size()
         start = time.monotonic()
+        job = replace(job, token=secrets.token_hex(16))
         try:
             send_message(self.proc.stdin, job.__dict__)
         except OSError:
             pass  # it is gone already: its exit says why
         deadline = start + job.time_s
-        report = self._next(deadline)
+        report = self._report(deadline, job.token)
         result = self._next(deadline) if isinstance(report, bytes) else report
         duration = time.monotonic() - start
         if first and isinstance(report, bytes):
@@ -185,6 +194,18 @@ class _Worker:
             self.alive = False
         outcome.output_tail = self._tail(offset)
         return outcome
+
+    def _report(self, deadline: float, token: str) -> bytes | tuple[str, int] | None:
+        """This probe's report: the first frame carrying its job's token (frames before it are what student
+        code wrote during an earlier probe, skipped); or what ended the wait."""
+        while isinstance(frame := self._next(deadline), bytes):
+            try:
+                report = json.loads(frame)
+            except ValueError:
+                continue
+            if isinstance(report, dict) and report.get("token") == token:
+                return frame
+        return frame
 
     def _next(self, deadline: float) -> bytes | tuple[str, int] | None:
         """The next frame the worker sent; None at the deadline or once it has exited with nothing more."""
@@ -210,6 +231,11 @@ class _Worker:
                     pass
                 return None
             return frame
+
+    def unasked(self) -> bool:
+        """Whether it sent a frame after its last probe's result (student code writing to its result pipe):
+        such a worker is replaced, so that nothing it wrote is read as a later probe's answer."""
+        return self.ready and not self.frames.empty()
 
     def _size(self) -> int:
         try:
@@ -261,6 +287,14 @@ class _Worker:
             except subprocess.TimeoutExpired:
                 pass
         self._kill()
+        # The reader may be waiting to put a frame: take them until it has seen the end (or a process the
+        # worker left, still holding the pipe, has had its chance: the orphans are ended after this).
+        until = time.monotonic() + 2.0
+        while self.reader.is_alive() and time.monotonic() < until:
+            try:
+                self.frames.get(timeout=0.05)
+            except queue.Empty:
+                pass
         if self.job is not None:
             self.job.close()
             self.job = None
@@ -296,7 +330,7 @@ def _facts(report: bytes, memory_limited: bool) -> dict[str, str]:
         return {}
     if WINDOWS and not memory_limited:
         facts["memory"] = "not limited (no Job Object could be made)"
-    return {str(k): str(v) for k, v in facts.items()}
+    return {str(k): str(v) for k, v in facts.items() if k != "token"}
 
 
 def _exit_verdict(returncode: int, job: ProbeJob) -> tuple[str, dict[str, Any]]:
@@ -359,7 +393,8 @@ class _FreshState:
         torch.set_grad_enabled(True)
         torch.set_default_dtype(self.dtype)
         torch.autograd.set_detect_anomaly(False)
-        torch.use_deterministic_algorithms(False)
+        if torch.are_deterministic_algorithms_enabled() or torch.is_deterministic_algorithms_warn_only_enabled():
+            torch.use_deterministic_algorithms(False)  # only when set: the call imports torch._inductor (3 s)
         torch.set_num_threads(1)
 
 
@@ -431,12 +466,12 @@ class _Serving:
         try:
             probe = load_probe(job.probe_file, job.probe_name, self.probes)
         except Exception:  # noqa: BLE001 - the exercise's own probe is broken: a grader error
-            write_result(results, json.dumps(self.facts.as_dict()).encode())
+            _report(results, self.facts, job.token)
             write_error(results, {"kind": "grader", "type": "ProbeLoadError", "message": traceback.format_exc()[-2000:]})
             return
         if first and job.cuda:
             limit_gpu_memory(job.memory_mb, self.facts)
-        write_result(results, json.dumps(self.facts.as_dict()).encode())  # the report: before any student code
+        _report(results, self.facts, job.token)  # before any of this probe's student code
         if self.refusal:
             write_error(results, {"kind": "unsafe", "type": "RefusedAsRoot", "message": self.refusal})
             return
@@ -444,6 +479,11 @@ class _Serving:
         import gc
 
         gc.collect()  # what the probe left goes before the next one counts against the memory limit
+
+
+def _report(results: int, facts: isolation.Isolation, token: str) -> None:
+    """What the worker's limits are, with the job's token: the frame the grading process waits for."""
+    write_result(results, json.dumps({**facts.as_dict(), "token": token}).encode())
 
 
 def _limit(job: ProbeJob, facts: isolation.Isolation) -> str:
