@@ -134,6 +134,67 @@ class TensorMethods(ast.NodeTransformer):
         return node
 
 
+class TorchFunctions(ast.NodeTransformer):
+    """Tensor methods as `torch` functions: `d.pow(2).sum(dim=-1).sqrt()` -> `torch.sqrt(torch.sum(torch.pow(d,
+    2), dim=-1))`, `c.clamp(min=1)` -> `torch.clamp(c, min=1)` (the d2l book and NumPy habits write them so)."""
+
+    METHODS = frozenset({"sum", "mean", "pow", "sqrt", "clamp", "exp", "log", "abs", "matmul", "unsqueeze",
+                         "squeeze", "maximum", "minimum", "square", "sigmoid", "tanh", "where"})
+    NOT_TENSORS = frozenset({"torch", "F", "nn", "np", "math", "os", "random", "self", "ctx", "super"})
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        self.generic_visit(node)
+        func = node.func
+        if (isinstance(func, ast.Attribute) and func.attr in self.METHODS
+                and not (isinstance(func.value, ast.Name) and func.value.id in self.NOT_TENSORS)
+                and not _name(func.value).startswith(("torch.", "F.", "nn."))):
+            return ast.Call(func=_expr(f"torch.{func.attr}"), args=[func.value, *node.args], keywords=node.keywords)
+        return node
+
+
+class DictCall(ast.NodeTransformer):
+    """A dict display whose keys are all names, `{"model": m.state_dict(), "epoch": epoch}`, written as a call:
+    `dict(model=m.state_dict(), epoch=epoch)` (as checkpointing scripts often do)."""
+
+    def visit_Dict(self, node: ast.Dict) -> ast.AST:
+        self.generic_visit(node)
+        keys = [k.value if isinstance(k, ast.Constant) and isinstance(k.value, str) else None for k in node.keys]
+        if not keys or not all(k is not None and k.isidentifier() for k in keys):
+            return node
+        return ast.Call(func=ast.Name("dict", ast.Load()), args=[],
+                        keywords=[ast.keyword(arg=k, value=v) for k, v in zip(keys, node.values)])
+
+
+class RequiresGradMethod(ast.NodeTransformer):
+    """`for p in model.parameters(): p.requires_grad = False` becomes `model.requires_grad_(False)`, and
+    `[p for p in model.parameters() if p.requires_grad]` becomes `filter(lambda p: p.requires_grad, ...)`
+    (the fine-tuning tutorial loops; many training scripts use the method and the filter)."""
+
+    def visit_For(self, node: ast.For) -> ast.AST:
+        self.generic_visit(node)
+        loop = ast.unparse(node.iter)
+        if (isinstance(node.target, ast.Name) and loop.endswith(".parameters()") and len(node.body) == 1
+                and isinstance(node.body[0], ast.Assign) and not node.orelse
+                and ast.unparse(node.body[0].targets[0]) == f"{node.target.id}.requires_grad"):
+            owner = node.iter.func.value  # type: ignore[attr-defined]
+            call = ast.Call(func=ast.Attribute(value=owner, attr="requires_grad_", ctx=ast.Load()),
+                            args=[node.body[0].value], keywords=[])
+            return ast.Expr(call)
+        return node
+
+    def visit_ListComp(self, node: ast.ListComp) -> ast.AST:
+        self.generic_visit(node)
+        if len(node.generators) != 1 or len(node.generators[0].ifs) != 1:
+            return node
+        gen = node.generators[0]
+        if (isinstance(gen.target, ast.Name) and ast.unparse(node.elt) == gen.target.id
+                and ast.unparse(gen.ifs[0]) == f"{gen.target.id}.requires_grad"):
+            test = ast.Lambda(args=ast.arguments(posonlyargs=[], args=[ast.arg(gen.target.id)], kwonlyargs=[],
+                                                 kw_defaults=[], defaults=[]), body=gen.ifs[0])
+            return ast.Call(func=ast.Name("filter", ast.Load()), args=[test, gen.iter], keywords=[])
+        return node
+
+
 class AutocastSpelling(ast.NodeTransformer):
     """`torch.autocast(device_type=d)` becomes `torch.amp.autocast(d)`; `torch.amp.GradScaler(d)` becomes
     `torch.amp.GradScaler(device=d)`."""
@@ -217,7 +278,8 @@ class PathlibJoin(_WithImports):
 REWRITES: dict[str, Callable[[], ast.NodeTransformer]] = {
     "call_forward": CallForward, "zero_grad_after_step": ZeroGradAfterStep, "set_to_none": SetToNone,
     "no_grad_decorator": NoGradDecorator, "inference_mode": InferenceMode, "reshape": Reshape,
-    "tensor_methods": TensorMethods, "autocast_spelling": AutocastSpelling,
+    "tensor_methods": TensorMethods, "torch_functions": TorchFunctions, "dict_call": DictCall,
+    "requires_grad_method": RequiresGradMethod, "autocast_spelling": AutocastSpelling,
     "module_level_constant": ModuleLevelConstant, "to_tensor_module": ToTensorModule, "pathlib_join": PathlibJoin,
 }
 

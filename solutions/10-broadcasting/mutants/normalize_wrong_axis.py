@@ -1,0 +1,16 @@
+"""Mutant: the [C] statistics broadcast against the last dimension (the width)."""
+
+import torch
+
+
+def normalize_channels(x, mean, std):
+    return (x - mean) / std
+
+
+def pairwise_distances(a, b):
+    return (a[:, None, :] - b[None, :, :]).pow(2).sum(dim=-1).sqrt()
+
+
+def masked_mean(x, mask):
+    weights = mask.to(x.dtype)
+    return (x * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1)

@@ -1,0 +1,20 @@
+"""Exercise 11, mutant: the file is mapped to the device, but the model is never moved there."""
+
+import torch
+
+
+def save_checkpoint(path, model, optimizer, epoch):
+    """Save everything needed to resume training after `epoch` (the epoch that just finished) to `path`."""
+    torch.save({
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "epoch": epoch,
+    }, path)
+
+
+def load_checkpoint(path, model, optimizer, device):
+    """Restore `model` and `optimizer` from `path` onto `device`; return the epoch to resume at."""
+    checkpoint = torch.load(path, map_location=device, weights_only=True)
+    model.load_state_dict(checkpoint["model"])
+    optimizer.load_state_dict(checkpoint["optimizer"])
+    return checkpoint["epoch"] + 1
