@@ -20,6 +20,7 @@ import yaml
 
 from grader.explain import catalogue, recognise, summary
 from grader.glossary import load_glossary
+from grader.render import visible
 from grader.render.words import explanation, run_words
 from grader.runner.sandbox import ProbeOutcome, describe_exception
 from grader.runner.sides import run_failure
@@ -320,6 +321,28 @@ CASES: dict[str, Case] = {
         def run():
             return DataLoader(Numbers(), shuffle=True)  # <- here
         """, {"cls": "Numbers"}, ["__len__"]),
+    "weights-only-load": Case("""
+        import io
+        def run():
+            buffer = io.BytesIO()
+            torch.save(nn.Linear(2, 2), buffer)  # the whole model, not its state_dict
+            buffer.seek(0)
+            return torch.load(buffer)  # <- here
+        """, {"name": "torch.nn.modules.linear.Linear"}, ["torch.nn.modules.linear.Linear", "state_dict()",
+                                                          "weights_only=False"]),
+    "cuda-checkpoint-on-cpu": Case("""
+        import io
+        def run():
+            buffer = io.BytesIO()
+            tag = torch.serialization.location_tag
+            torch.serialization.location_tag = lambda storage: "cuda:0"  # saved as a GPU machine saves it
+            try:
+                torch.save({"weight": torch.ones(2)}, buffer)
+            finally:
+                torch.serialization.location_tag = tag
+            buffer.seek(0)
+            return torch.load(buffer)  # <- here
+        """, {}, ["map_location=device", "has none"], subprocess=True),
     "index-dtype": Case("""
         def run():
             values = torch.arange(5)
@@ -392,7 +415,8 @@ def test_a_real_error_is_explained(name, tmp_path):
     for said in case.says:
         assert said in words, f"{name}: {said!r} not in:\n{words}"
     assert f"line {_marked_line(case)}" in failure.message
-    assert error["message"].splitlines()[0] in failure.message  # the original stays visible
+    # The original stays visible (as every view shows text: PyTorch's own bold escapes written out, not obeyed).
+    assert visible(error["message"].splitlines()[0]) in failure.message
     assert failure.message.index("Most likely:") < failure.message.index("PyTorch's own message")
     assert failure.concepts == entry.concepts
     assert failure.explained_by == name and failure.summary

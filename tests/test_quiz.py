@@ -216,7 +216,21 @@ INDEPENDENT = {
     ("08-training", "sgd-step"): lambda p: p["w0"] - p["lr"] * 2 * (p["w0"] - p["t"]),
     ("08-training", "finfo-value"): lambda p: _finfo(p["dtype"], p["which"]),
     ("08-training", "precision-recall"): lambda p: p["tp"] / (p["tp"] + (p["fp"] if p["which"] == "precision" else p["fn"])),
+    ("08-training", "step-lr"): lambda p: p["lr0"] * p["gamma"] ** (p["epochs"] // p["step"]),
+    ("08-training", "confusion-precision"): lambda p: _per_class(p),
 }
+
+
+def _confusion(p: dict) -> list[list[int]]:
+    return [[p["d0"], p["e01"], p["e02"]], [p["e10"], p["d1"], p["e12"]], [p["e20"], p["e21"], p["d2"]]]
+
+
+def _per_class(p: dict, other: bool = False) -> float:
+    """Precision (the class's column) or recall (its row) of class k, in plain Python."""
+    cm, k = _confusion(p), p["k"]
+    column = sum(row[k] for row in cm)
+    precision = (p["which"] == "precision") != other
+    return cm[k][k] / (column if precision else sum(cm[k]))
 
 
 def test_every_parametrised_question_has_an_independent_check():
@@ -413,6 +427,19 @@ NEAR_MISSES: dict[tuple[str, str], dict[str, Any]] = {
         "the step, not the new weight": lambda p: p["lr"] * 2 * (p["w0"] - p["t"]),
         "the gradient": lambda p: 2 * (p["w0"] - p["t"]),
         "w unchanged": lambda p: p["w0"],
+    },
+    ("08-training", "step-lr"): {
+        "no decay": lambda p: p["lr0"],
+        "one decay too many": lambda p: p["lr0"] * p["gamma"] ** (p["epochs"] // p["step"] + 1),
+        "one decay too few": lambda p: p["lr0"] * p["gamma"] ** (p["epochs"] // p["step"] - 1),
+        "decayed every epoch": lambda p: p["lr0"] * p["gamma"] ** p["epochs"],
+        "the factor alone": lambda p: p["gamma"] ** (p["epochs"] // p["step"]),
+    },
+    ("08-training", "confusion-precision"): {
+        "the other one (the row for the column)": lambda p: _per_class(p, other=True),
+        "the accuracy of the whole matrix": lambda p: sum(_confusion(p)[i][i] for i in range(3)) / sum(map(sum, _confusion(p))),
+        "the class's count over everything": lambda p: _confusion(p)[p["k"]][p["k"]] / sum(map(sum, _confusion(p))),
+        "one minus it": lambda p: 1 - _per_class(p),
     },
     ("08-training", "precision-recall"): {
         "the other one (precision for recall)": lambda p: _precision_recall(p, other=True),

@@ -154,6 +154,22 @@ def test_every_shipped_exercise_names_only_messages_it_has():
             assert Messages(spec.checks_folder).entries
 
 
+def test_an_error_said_in_a_sentence_ends_it_once():
+    """PyTorch's messages often end with a full stop, and the check's sentence ends with its own."""
+    from grader.checks.observe import said_error
+    from grader.render.words import failure_words
+
+    error = {"kind": "exception", "during": "probe", "type": "RuntimeError",
+             "message": "function ClippedReLUBackward returned an incorrect number of gradients (expected 2, got 1)."}
+    words = said("forward.raised", error=said_error(error))
+    failure = Failure(kind=FailureKind.VERDICT, said=Said(id=words[SAID], params=words["params"]))
+    messages = Messages(None)
+    messages.entries["forward.raised"] = {"message": "Calling backward {{ error }}."}
+    message, _ = failure_words(failure, "a", {}, messages)
+    assert message.startswith("Calling backward raised RuntimeError: function ClippedReLUBackward returned an incorrect "
+                              "number of gradients (expected 2, got 1).") and ").." not in message
+
+
 def test_an_error_the_probe_caught_is_explained_and_counted_like_one_that_escaped():
     from grader import batch
     from grader.checks.observe import said_error

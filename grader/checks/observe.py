@@ -74,7 +74,10 @@ def said_error(error: dict[str, Any]) -> dict[str, Any]:
     from grader.explain import recognise, summary
 
     found = recognise({"kind": "exception", **error})
-    return said(RAISED, type=error.get("type", ""), message=str(error.get("message", "")).strip(),
+    message = str(error.get("message", "")).strip()
+    if message.endswith(".") and not message.endswith(".."):
+        message = message[:-1]  # the sentence these words go into ends it ("forward {{ error }}.")
+    return said(RAISED, type=error.get("type", ""), message=message,
                 file=error.get("file", ""), line=error.get("line", 0), code=error.get("code", ""),
                 explained={"id": found[0].id, "facts": found[1]} if found else None,
                 summary=summary(error) if error.get("type") else "")
