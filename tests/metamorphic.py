@@ -139,7 +139,7 @@ class TorchFunctions(ast.NodeTransformer):
     2), dim=-1))`, `c.clamp(min=1)` -> `torch.clamp(c, min=1)` (the d2l book and NumPy habits write them so)."""
 
     METHODS = frozenset({"sum", "mean", "pow", "sqrt", "clamp", "exp", "log", "abs", "matmul", "unsqueeze",
-                         "squeeze", "maximum", "minimum", "square", "sigmoid", "tanh", "where"})
+                         "squeeze", "maximum", "minimum", "square", "sigmoid", "tanh"})  # not `where`: x.where(c, y) is where(c, x, y)
     NOT_TENSORS = frozenset({"torch", "F", "nn", "np", "math", "os", "random", "self", "ctx", "super"})
 
     def visit_Call(self, node: ast.Call) -> ast.AST:

@@ -17,10 +17,6 @@ SPECS = Course(ROOT).load_all()
 CODE = [s for s in SPECS if s.kind == "code"]  # quizzes are proven in test_quiz.py
 
 
-def _failed(result: dict) -> set[str]:
-    return {c["id"] for c in result["checks"] if c["status"] in ("failed", "error")}
-
-
 def test_exercise_pages_are_up_to_date():
     for spec in SPECS:
         page = spec.folder / "README.md"
@@ -92,8 +88,8 @@ def test_starter_fails_and_the_verdicts_are_steady(course_proof, spec):
 @pytest.mark.slow
 @pytest.mark.parametrize(("spec", "mutant"), MUTANTS)
 def test_mutant_fails_the_checks_that_name_its_bug(course_proof, spec, mutant):
-    """Each named check fails on its own (not "because of" another), no other check fails on its own, and
-    no check ends in a grader error instead of a failure."""
+    """Each named check fails on its own (not "because of" another) and says why, no other check fails on its
+    own, and no check ends in a grader error instead of a failure."""
     report = _report(course_proof, spec)
     assert not _problems_of(report, f"mutant {mutant.file} "), report["problems"]
     assert report["mutants"] == f"{len(spec.mutants)}/{len(spec.mutants)}", report

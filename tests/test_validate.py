@@ -111,6 +111,16 @@ def test_a_mutant_that_fails_a_check_that_does_not_name_its_bug(grade, course):
             "following from 'scales-values': the check that names its bug must catch it on its own") in ran.stdout
 
 
+def test_a_mutant_caught_without_a_word(grade, course):
+    """A named check that fails with an empty message has not told the student anything: not caught."""
+    _replace(course / "exercises/01-demo/checks/messages.yaml", 'input-unchanged.changed: "scale changed',
+             'input-unchanged.changed: ""\nunused: "scale changed')
+    ran = _validate(grade, course, "demo")
+    assert ran.code == 1
+    assert ("- mutant mutants/in_place.py (multiplies in place (x.mul_(factor))) fails input-unchanged with an empty "
+            "message: the student would not learn what was wrong") in ran.stdout
+
+
 def test_a_flaky_check(grade, course, tmp_path):
     counter = tmp_path / "runs"
     _replace(course / "exercises/01-demo/checks/test_demo.py", "def test_input_unchanged(student):\n",

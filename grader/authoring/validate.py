@@ -92,8 +92,10 @@ def judge_code(spec: ExerciseSpec, results: dict[str, ExerciseResult]) -> Report
                                    f"name its bug, as a problem of its own: {_short(check.message)}")
         errors = [c.id for c in result.checks if c.status == "error"]
         missed = [c for c in mutant.fails if c not in failed]
-        # A check that names the bug must find it itself, not say it follows from another check's problem.
+        # A check that names the bug must find it itself, not say it follows from another check's problem,
+        # and say what it found.
         following_only = [c for c in result.checks if c.id in mutant.fails and c.id in failed and c.because_of]
+        silent = [c.id for c in result.checks if c.id in mutant.fails and c.id in failed and not c.message.strip()]
         if result.passed:
             report.problems.append(f"mutant {mutant.file} ({mutant.description}) passes every check")
         elif missed:
@@ -104,6 +106,9 @@ def judge_code(spec: ExerciseSpec, results: dict[str, ExerciseResult]) -> Report
                 f"mutant {mutant.file} ({mutant.description}) fails " + ", ".join(
                     f"'{c.id}' only as following from '{c.because_of}'" for c in following_only)
                 + ": the check that names its bug must catch it on its own")
+        elif silent:
+            report.problems.append(f"mutant {mutant.file} ({mutant.description}) fails {', '.join(silent)} with an "
+                                   f"empty message: the student would not learn what was wrong")
         else:
             caught += 1
         for check_id in errors:
