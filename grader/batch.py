@@ -17,9 +17,6 @@ import io
 import json
 import os
 import queue
-import secrets
-import select
-import subprocess
 import sys
 import tempfile
 import threading
@@ -33,6 +30,7 @@ import click
 
 from grader.results import CourseResult, ExerciseResult, Said
 from grader.runner import launch
+from grader.runner.warm import WARM_PROCESSES, WarmGrader, grade_warm
 from grader.spec import ExerciseSpec
 from grader.submissions import GradingOptions, find_submission, grade_exercise
 
@@ -219,71 +217,6 @@ def latest(records: list[Record]) -> dict[tuple[str, str], Record]:
 # ----------------------------------------------------------------------------- warm grading processes
 
 
-# Warm grading processes fork a child per job, and talk over pipes watched with select(): POSIX only. On
-# Windows each submission gets a one-off grading process, as `grade exercise` does.
-WARM_PROCESSES = hasattr(os, "fork")
-
-
-class WarmGrader:
-    """One warm grading process (`grader.runner.pool`) and the pipe its answers come back on."""
-
-    def __init__(self, log_dir: Path, number: int):
-        reply_r, reply_w = os.pipe()
-        self._log = open(log_dir / f"warm-{number}.log", "wb")
-        try:
-            self.proc = launch.start(["grader.runner.pool", str(reply_w)], stdin=subprocess.PIPE, stdout=self._log,
-                                     stderr=subprocess.STDOUT, pass_fds=(reply_w,), cwd=log_dir)
-        finally:
-            os.close(reply_w)
-        self._replies = reply_r
-        self._buffer = b""
-        self._stopped = False
-
-    def grade(self, job_path: Path, deadline: float) -> int | None:
-        """Send one job; its exit code, or None if no answer came within `deadline` seconds (the
-        process is then stopped: the caller starts another)."""
-        token = secrets.token_hex(16)  # an answer must carry it: nothing else can say "done" for this job
-        try:
-            assert self.proc.stdin is not None
-            self.proc.stdin.write(f"{job_path} {token}\n".encode())
-            self.proc.stdin.flush()
-        except OSError:
-            return None
-        end = time.monotonic() + deadline
-        while (line := self._read_line(end - time.monotonic())) is not None:
-            word, _, rest = line.partition(" ")
-            answered, _, code = rest.partition(" ")
-            if word == "done" and answered == token and code.lstrip("-").isdigit():
-                return int(code)
-        return None
-
-    def _read_line(self, timeout: float) -> str | None:
-        end = time.monotonic() + timeout
-        while b"\n" not in self._buffer:
-            left = end - time.monotonic()
-            if left <= 0 or not select.select([self._replies], [], [], left)[0]:
-                return None
-            chunk = os.read(self._replies, 4096)
-            if not chunk:
-                return None  # the process died
-            self._buffer += chunk
-        line, self._buffer = self._buffer.split(b"\n", 1)
-        return line.decode()
-
-    def stop(self) -> None:
-        if self._stopped:
-            return
-        self._stopped = True
-        try:
-            if self.proc.stdin is not None:
-                self.proc.stdin.close()
-        except OSError:
-            pass
-        launch.stop(self.proc)
-        os.close(self._replies)
-        self._log.close()
-
-
 # ----------------------------------------------------------------------------- running a batch
 
 
@@ -357,7 +290,7 @@ def _work(pending: queue.SimpleQueue[Task | None], run: BatchRun, logs: Path, nu
                     result, healthy = grade_exercise(task.spec, submission, options), True
                 else:
                     assert warm is not None
-                    result, healthy = _grade_warm(warm, task.spec, submission, run.options)
+                    result, healthy = grade_warm(warm, task.spec, submission, run.options)
             except Exception as exc:  # noqa: BLE001 - whatever one submission does to the grader costs only its result
                 result, healthy = _grader_failed(task.spec, exc, run.options.debug), one_off
             if not healthy and warm is not None:
@@ -390,23 +323,6 @@ def _grader_failed(spec: ExerciseSpec, exc: Exception, debug: bool) -> ExerciseR
         detail = "".join(traceback.format_exception(exc))
     message = Said(id="grader.failed-on-submission", params={"type": type(exc).__name__, "detail": detail})
     return launch.error_result(spec, message, time.monotonic())
-
-
-def _grade_warm(warm: WarmGrader, spec: ExerciseSpec, submission: Path, options: GradingOptions) -> tuple[ExerciseResult, bool]:
-    """One code exercise in a warm process, staged as `grade exercise` stages it. Returns the result and
-    whether the process can take the next job."""
-    started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="torchgrade-") as scratch:
-        root = Path(scratch)
-        staged = launch.write_job(spec, submission, root, time_s=options.time_s, memory_mb=options.memory_mb,
-                                  processes=options.processes, use_cache=options.use_cache, debug=options.debug,
-                                  run_as_root=options.run_as_root, private=[Path(p) for p in options.private])
-        if isinstance(staged, Said):
-            return launch.error_result(spec, staged, started), True
-        code = warm.grade(root / "job.json", staged.deadline)
-        if code is None:
-            return launch.error_result(spec, launch.took_too_long(staged.deadline), started), False
-        return launch.read_result(spec, root, code, started, options.debug, staged.notebook), True
 
 
 # ----------------------------------------------------------------------------- gradebook and statistics

@@ -185,3 +185,60 @@ def test_every_shipped_exercise_is_proven(course_proof):
     assert ran.code == 0, ran.stdout[-5000:] + ran.stderr[-3000:]
     assert set(course_proof.reports) == {s.name for s in Course(ROOT).load_all()}
     assert all(r["ok"] and not r["problems"] for r in course_proof.reports.values())
+
+
+def _graded_in_process(course: Path) -> tuple[list, list]:
+    """`validate` of the scaffold called here, with every warm process it starts and every run it grades
+    listed."""
+    from grader.authoring import validate as proving
+    from grader.course import Course
+
+    spec = Course(course).resolve("demo")
+    return spec, proving.runs_to_prove(spec)
+
+
+def test_runs_share_warm_processes_and_one_left_unfit_is_replaced(course, monkeypatch):
+    """The runs go to a few warm grading processes (each run a fresh child of one), not a process each; a
+    run after which a process cannot take the next job (it timed out) gets that process replaced, and the
+    proof is the same."""
+    from grader.authoring.validate import validate
+    from grader.runner import warm
+
+    started, graded = [], []
+    real_start, real_grade = warm.WarmGrader.__init__, warm.grade_warm
+
+    def start(self, log_dir, number):
+        started.append(number)
+        real_start(self, log_dir, number)
+
+    def grade_one(process, spec, submission, options, save_answers_to=None):
+        result, healthy = real_grade(process, spec, submission, options, save_answers_to)
+        graded.append(submission)
+        return result, healthy and len(graded) != 2  # the second run leaves its process unfit
+
+    monkeypatch.setattr(warm.WarmGrader, "__init__", start)
+    monkeypatch.setattr(warm, "grade_warm", grade_one)
+    spec, runs = _graded_in_process(course)
+    [report] = validate([spec], jobs=1)
+    assert report.ok, report.problems
+    assert len(graded) == len(runs) == 7 and started == [0, 0]  # one process, replaced once
+
+
+def test_without_fork_each_run_is_a_one_off_grading_process(course, monkeypatch):
+    from grader.authoring.validate import validate
+    from grader.runner import launch, warm
+
+    graded = []
+    real = launch.grade
+
+    def grade_one(spec, submission, **options):
+        graded.append(submission)
+        return real(spec, submission, **options)
+
+    monkeypatch.setattr(warm, "WARM_PROCESSES", False)
+    monkeypatch.setattr(warm, "WarmGrader", None)  # never started
+    monkeypatch.setattr(launch, "grade", grade_one)
+    spec, runs = _graded_in_process(course)
+    [report] = validate([spec], jobs=2)
+    assert report.ok, report.problems
+    assert sorted(map(str, graded)) == sorted(map(str, runs.values()))

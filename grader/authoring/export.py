@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import ast
 import shutil
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -301,7 +300,8 @@ def _strip_tests(source: str, names: set[str]) -> str:
 def _record_references(specs: list[ExerciseSpec], out: Path, export: Export, jobs: int) -> None:
     """Grade what each exercise ships with, keeping the reference's answers in the copy."""
     from grader.authoring.validate import runs_to_prove
-    from grader.runner import launch
+    from grader.runner.warm import Grading, grade_many
+    from grader.submissions import GradingOptions
 
     work = [(spec, name, path) for spec in specs for name, path in runs_to_prove(spec).items()
             if not name.endswith("-2")]  # one run each is enough to record
@@ -310,13 +310,9 @@ def _record_references(specs: list[ExerciseSpec], out: Path, export: Export, job
         target.mkdir(parents=True, exist_ok=True)
         (target / "README.md").write_text(RECORDED_README, encoding="utf-8")
 
-    def grade(item):  # noqa: ANN001, ANN202
-        spec, name, path = item
-        return spec, name, launch.grade(spec, path, save_answers_to=targets[spec.name])
-
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        results = list(pool.map(grade, work))
-    for spec, name, result in results:
+    graded = grade_many([Grading(spec, path, save_answers_to=targets[spec.name]) for spec, _, path in work], jobs,
+                        GradingOptions()).results()
+    for (spec, name, _), result in zip(work, graded):
         if name.startswith("solution") and not result.passed:
             failing = ", ".join(c.id for c in result.checks if c.status not in ("passed", "skipped"))
             raise ExportError(f"{spec.name}: the reference solution does not pass ({failing}); "

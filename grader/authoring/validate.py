@@ -4,19 +4,19 @@ check whose verdict changes between runs is flaky), the starter fails (twice), e
 checks it names and no other (a check it also fails must say it follows from another check's problem;
 a check that crashes on it is reported), every alternative passes, and no check
 takes more than half the time limit. A quiz: every answer computes, for several students, and the empty
-starter does not pass. All runs go into one pool (each is its own grading process); an exercise's time
-is the sum of its runs' durations."""
+starter does not pass. All runs go into one queue served by warm grading processes (each run is its own
+fresh child of one, as in `grade batch`); an exercise's time is the sum of its runs' durations."""
 
 from __future__ import annotations
 
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from grader.results import ExerciseResult
 from grader.spec import ExerciseSpec
+from grader.submissions import GradingOptions
 
 QUIZ_STUDENTS = ("validate-1", "validate-2", "validate-3")
 
@@ -186,16 +186,17 @@ def validate_quiz(spec: ExerciseSpec) -> Report:
 
 
 def validate(specs: list[ExerciseSpec], jobs: int, run_as_root: bool = False) -> list[Report]:
-    """Every run of every code exercise goes into one pool of `jobs` gradings at a time (`run_as_root`: as
-    `grade exercise --run-as-root`)."""
-    from grader.runner.launch import grade
+    """Every run of every code exercise, `jobs` at a time in warm grading processes (`grader.runner.warm`),
+    while the quizzes' answers compute here. `run_as_root`: as `grade exercise --run-as-root`."""
+    from grader.runner.warm import Grading, grade_many
 
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = {spec.name: {name: pool.submit(grade, spec, path, run_as_root=run_as_root)
-                               for name, path in runs_to_prove(spec).items()}
-                   for spec in specs if spec.kind == "code"}
+    runs = [(spec, name, path) for spec in specs if spec.kind == "code" for name, path in runs_to_prove(spec).items()]
+    results: dict[str, dict[str, ExerciseResult]] = {spec.name: {} for spec in specs}
+    with grade_many([Grading(spec, path) for spec, _, path in runs], jobs, GradingOptions(run_as_root=run_as_root)) as graded:
         reports = {spec.name: validate_quiz(spec) for spec in specs if spec.kind == "quiz"}
-        for spec in specs:
-            if spec.kind == "code":
-                reports[spec.name] = judge_code(spec, {n: f.result() for n, f in futures[spec.name].items()})
+        for (spec, name, _), result in zip(runs, graded.results()):
+            results[spec.name][name] = result
+    for spec in specs:
+        if spec.kind == "code":
+            reports[spec.name] = judge_code(spec, results[spec.name])
     return [reports[spec.name] for spec in specs]
