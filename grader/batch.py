@@ -28,9 +28,9 @@ from typing import Any, Callable
 
 import click
 
-from grader.results import CourseResult, ExerciseResult, Said
+from grader.results import CourseResult, ExerciseResult
 from grader.runner import launch
-from grader.runner.warm import WARM_PROCESSES, WarmGrader, grade_warm
+from grader.runner.warm import WARM_PROCESSES, WarmGrader, grade_warm, grader_failed
 from grader.spec import ExerciseSpec
 from grader.submissions import GradingOptions, find_submission, grade_exercise
 
@@ -292,7 +292,7 @@ def _work(pending: queue.SimpleQueue[Task | None], run: BatchRun, logs: Path, nu
                     assert warm is not None
                     result, healthy = grade_warm(warm, task.spec, submission, run.options)
             except Exception as exc:  # noqa: BLE001 - whatever one submission does to the grader costs only its result
-                result, healthy = _grader_failed(task.spec, exc, run.options.debug), one_off
+                result, healthy = grader_failed(task.spec, exc, run.options.debug), one_off
             if not healthy and warm is not None:
                 warm.stop()
                 with run.lock:
@@ -311,18 +311,6 @@ def _work(pending: queue.SimpleQueue[Task | None], run: BatchRun, logs: Path, nu
             warm.stop()
             with run.lock:
                 run.warm.discard(warm)
-
-
-def _grader_failed(spec: ExerciseSpec, exc: Exception, debug: bool) -> ExerciseResult:
-    """The result of a submission the grader itself failed on (a bug of ours): said plainly, the
-    batch going on with the next one; the details with --debug."""
-    detail = ""
-    if debug:
-        import traceback
-
-        detail = "".join(traceback.format_exception(exc))
-    message = Said(id="grader.failed-on-submission", params={"type": type(exc).__name__, "detail": detail})
-    return launch.error_result(spec, message, time.monotonic())
 
 
 # ----------------------------------------------------------------------------- gradebook and statistics

@@ -192,10 +192,10 @@ def validate(specs: list[ExerciseSpec], jobs: int, run_as_root: bool = False) ->
 
     runs = [(spec, name, path) for spec in specs if spec.kind == "code" for name, path in runs_to_prove(spec).items()]
     results: dict[str, dict[str, ExerciseResult]] = {spec.name: {} for spec in specs}
-    with grade_many([Grading(spec, path) for spec, _, path in runs], jobs, GradingOptions(run_as_root=run_as_root)) as graded:
-        reports = {spec.name: validate_quiz(spec) for spec in specs if spec.kind == "quiz"}
-        for (spec, name, _), result in zip(runs, graded.results()):
-            results[spec.name][name] = result
+    graded = grade_many([Grading(spec, path) for spec, _, path in runs], jobs, GradingOptions(run_as_root=run_as_root))
+    reports = {spec.name: validate_quiz(spec) for spec in specs if spec.kind == "quiz"}
+    for (spec, name, _), result in zip(runs, graded.results()):
+        results[spec.name][name] = result
     for spec in specs:
         if spec.kind == "code":
             reports[spec.name] = judge_code(spec, results[spec.name])

@@ -109,6 +109,19 @@ def grade_warm(warm: WarmGrader, spec: ExerciseSpec, submission: Path, options: 
         return launch.read_result(spec, root, code, started, options.debug, staged.notebook), True
 
 
+def grader_failed(spec: ExerciseSpec, exc: BaseException | None, debug: bool) -> ExerciseResult:
+    """The result of a submission the grader itself failed on (a bug of ours; `exc` None: its grading was
+    stopped before it ended): said plainly, the others going on; the details with --debug."""
+    detail = ""
+    if debug and exc is not None:
+        import traceback
+
+        detail = "".join(traceback.format_exception(exc))
+    message = Said(id="grader.failed-on-submission", params={"type": type(exc).__name__ if exc else "stopped",
+                                                             "detail": detail})
+    return launch.error_result(spec, message, time.monotonic())
+
+
 @dataclass
 class Grading:
     """One grading for `grade_many`: a submission of a code exercise, and where to keep the reference
@@ -144,18 +157,11 @@ class Gradings:
         for thread in self._threads:
             thread.start()
 
-    def __enter__(self) -> Gradings:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.results()
-
     def results(self) -> list[ExerciseResult]:
         for thread in self._threads:
             thread.join()
         self._logs.cleanup()
-        lost = Said(id="grader.failed-on-submission", params={"type": "stopped", "detail": ""})
-        return [result or launch.error_result(grading.spec, lost, time.monotonic())
+        return [result or grader_failed(grading.spec, None, self._options.debug)
                 for result, grading in zip(self._results, self._gradings)]
 
     def _serve(self, number: int) -> None:
@@ -165,15 +171,17 @@ class Gradings:
                 grading = self._gradings[index]
                 try:
                     if not WARM_PROCESSES:
-                        result, healthy = launch.grade(grading.spec, grading.submission, save_answers_to=grading.save_answers_to,
-                                                       run_as_root=self._options.run_as_root), True
+                        o = self._options
+                        result, healthy = launch.grade(grading.spec, grading.submission, time_s=o.time_s,
+                                                       memory_mb=o.memory_mb, processes=o.processes,
+                                                       use_cache=o.use_cache, debug=o.debug, run_as_root=o.run_as_root,
+                                                       save_answers_to=grading.save_answers_to), True
                     else:
                         warm = warm or WarmGrader(Path(self._logs.name), number)
                         result, healthy = grade_warm(warm, grading.spec, grading.submission, self._options,
                                                      grading.save_answers_to)
                 except Exception as exc:  # noqa: BLE001 - a bug of ours costs this grading its result, no more
-                    message = Said(id="grader.failed-on-submission", params={"type": type(exc).__name__, "detail": ""})
-                    result, healthy = launch.error_result(grading.spec, message, time.monotonic()), False
+                    result, healthy = grader_failed(grading.spec, exc, self._options.debug), False
                 if not healthy and warm is not None:
                     warm.stop()
                     warm = None
