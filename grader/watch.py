@@ -4,7 +4,11 @@ Each grading shows the checks' marks, what changed since the last run (checks no
 longer passing) and only the first failing check in full: one thing to fix at a time. When an exercise
 passes, the watch moves on to the next one not yet passed (in the student's own copy; with --submission it
 keeps watching that file). Saves are noticed with `watchfiles` (inotify on Linux), a burst of them graded
-once. Nothing here imports torch: each grading runs in the grading process, as `grade exercise` does.
+once. A save made while a grading runs, or before the watcher is listening, is not lost: the watched files'
+size and modification time are noted when a grading starts, and compared again once the watcher is
+listening and every second after that (which also covers folders where inotify says nothing, such as some
+network and container mounts). Nothing here imports torch: each grading runs in the grading process, as
+`grade exercise` does.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from grader.results import ExerciseResult
 from grader.spec import ExerciseSpec
 
 DEBOUNCE_MS = 400  # an editor's save is often several writes: one grading for them
+RECHECK_MS = 1000  # how often the files are compared with their state at the last grading, whatever inotify says
 
 
 @dataclass
@@ -56,13 +61,39 @@ def watched(spec: ExerciseSpec, submission: Path | None) -> tuple[Path, Callable
     return folder, lambda path: path.name in names or path.suffix in (".py", NOTEBOOK) and path.parent == folder
 
 
-def saves(folder: Path, wanted: Callable[[Path], bool], stop: threading.Event) -> Iterable[None]:
-    """One item each time a wanted file in `folder` is written (a burst of writes counts once)."""
+Stamp = dict[str, tuple[int, int]]
+
+
+def stamp(folder: Path, wanted: Callable[[Path], bool]) -> Stamp:
+    """The size and modification time of every wanted file in `folder` (a deleted file drops out)."""
+    found: Stamp = {}
+    try:
+        entries = list(folder.iterdir())
+    except OSError:
+        return found
+    for path in entries:
+        try:
+            if wanted(path) and path.is_file():
+                info = path.stat()
+                found[path.name] = (info.st_mtime_ns, info.st_size)
+        except OSError:
+            continue
+    return found
+
+
+def saves(folder: Path, wanted: Callable[[Path], bool], stop: threading.Event,
+          since: Stamp | None = None) -> Iterable[None]:
+    """One item each time a wanted file in `folder` is written (a burst of writes counts once). With
+    `since` (a `stamp` taken before), a file already changed since then counts as a save as soon as the
+    watcher listens, and the files are compared with it again every RECHECK_MS."""
     import watchfiles
 
     for batch in watchfiles.watch(folder, stop_event=stop, debounce=DEBOUNCE_MS, recursive=False,
-                                  watch_filter=lambda _change, path: wanted(Path(path)), raise_interrupt=False):
-        if batch:
+                                  watch_filter=lambda _change, path: wanted(Path(path)), raise_interrupt=False,
+                                  rust_timeout=RECHECK_MS, yield_on_timeout=True):
+        now = stamp(folder, wanted) if since is not None else None
+        if batch or now != since:
+            since = now
             yield None
 
 
@@ -84,6 +115,8 @@ class Watch:
         """Watch from `spec`; the number of gradings when stopped."""
         runs, before = 0, None
         while not self.stop.is_set():
+            folder, wanted = watched(spec, self.submission)
+            before_grading = stamp(folder, wanted)  # a save while grading is graded next
             result = self.grade(spec)
             runs += 1
             following = None
@@ -99,7 +132,6 @@ class Watch:
                 continue
             before = result
             self.waiting(spec)
-            folder, wanted = watched(spec, self.submission)
-            if next(iter(saves(folder, wanted, self.stop)), "stopped") == "stopped":
+            if next(iter(saves(folder, wanted, self.stop, before_grading)), "stopped") == "stopped":
                 break
         return runs

@@ -16,7 +16,7 @@ import pytest
 
 from grader.course import Course
 from grader.results import CheckResult, ExerciseResult
-from grader.watch import changes, next_to_do, watched
+from grader.watch import Watch, changes, next_to_do, watched
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = Course(ROOT).load_all()
@@ -57,6 +57,29 @@ def test_only_the_exercise_files_and_the_submission_wake_the_watch(tmp_path):
     mine.write_text("")
     folder, wanted = watched(spec, mine)
     assert folder == tmp_path and wanted(mine) and not wanted(tmp_path / "other.py")
+
+
+def test_a_save_made_while_grading_is_graded_next(tmp_path):
+    """The student saves while a grading runs (before the watcher listens): the watch grades again at once
+    rather than waiting for a save that has already happened."""
+    work = tmp_path / "train.py"
+    work.write_text("first")
+    graded: list[str] = []
+
+    def grade(spec):  # noqa: ANN001, ANN202
+        graded.append(work.read_text())
+        if len(graded) == 1:
+            work.write_text("second, saved while the first grading ran")
+        return _result(a="failed")
+
+    watch = Watch(SPECS, work, grade, say=lambda *_: None, waiting=lambda _spec: None, passed=set, max_runs=2)
+    guard = threading.Timer(30, watch.stop.set)  # a watch that missed the save would wait forever
+    guard.start()
+    try:
+        assert watch.run(SPECS[2]) == 2
+    finally:
+        guard.cancel()
+    assert graded == ["first", "second, saved while the first grading ran"]
 
 
 def _read_until(proc: subprocess.Popen, marker: str, seen: list[str], timeout: float = 180) -> None:
