@@ -1,6 +1,6 @@
 """Metamorphic checks of the checks: each exercise's reference solution rewritten into equivalent forms
 (how the model is called, functional or module API, a decorator or a `with`, where `zero_grad` goes,
-`view`/`reshape`/`flatten`, `inference_mode`, constants at module level...). Every rewrite must get the
+`view`/`reshape`/`flatten`, `inference_mode`, constants at module level, how a generator is seeded...). Every rewrite must get the
 reference's verdict: all checks pass. A rewrite is an `ast.NodeTransformer`; `variants(exercise)`
 applies each one that changes the solution alone, then all of them together.
 """
@@ -275,12 +275,43 @@ class PathlibJoin(_WithImports):
         return node
 
 
+class GeneratorStatements(ast.NodeTransformer):
+    """`g = torch.Generator().manual_seed(s)` in two statements (`g = torch.Generator()`, then
+    `g.manual_seed(s)`, as PyTorch's reproducibility notes write it), `torch.manual_seed` spelled
+    `torch.random.manual_seed`, and `random_split`'s `generator=` passed by position."""
+
+    def visit_Assign(self, node: ast.Assign) -> ast.AST | list[ast.stmt]:
+        self.generic_visit(node)
+        value = node.value
+        if (len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) and isinstance(value, ast.Call)
+                and isinstance(value.func, ast.Attribute) and value.func.attr == "manual_seed"
+                and isinstance(value.func.value, ast.Call) and _name(value.func.value.func) == "torch.Generator"):
+            name = node.targets[0].id
+            seeded = ast.Expr(ast.Call(func=ast.Attribute(value=ast.Name(name, ast.Load()), attr="manual_seed",
+                                                          ctx=ast.Load()), args=value.args, keywords=value.keywords))
+            return [ast.Assign(targets=node.targets, value=value.func.value), seeded]
+        return node
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        self.generic_visit(node)
+        name = _name(node.func)
+        if name == "torch.manual_seed":
+            node.func = _expr("torch.random.manual_seed")
+        elif name.endswith("random_split") and len(node.args) == 2:
+            given = [k for k in node.keywords if k.arg == "generator"]
+            if given:
+                node.args.append(given[0].value)
+                node.keywords = [k for k in node.keywords if k.arg != "generator"]
+        return node
+
+
 REWRITES: dict[str, Callable[[], ast.NodeTransformer]] = {
     "call_forward": CallForward, "zero_grad_after_step": ZeroGradAfterStep, "set_to_none": SetToNone,
     "no_grad_decorator": NoGradDecorator, "inference_mode": InferenceMode, "reshape": Reshape,
     "tensor_methods": TensorMethods, "torch_functions": TorchFunctions, "dict_call": DictCall,
     "requires_grad_method": RequiresGradMethod, "autocast_spelling": AutocastSpelling,
     "module_level_constant": ModuleLevelConstant, "to_tensor_module": ToTensorModule, "pathlib_join": PathlibJoin,
+    "generator_statements": GeneratorStatements,
 }
 
 

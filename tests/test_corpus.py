@@ -3,7 +3,7 @@ get their right verdicts. Each corpus file is a submission written in the idiom 
 code, which its docstring cites (`Seen in:`), and says what it must get (`Expect: pass`, or
 `Expect: fails CHECK[, CHECK]`): a correct one passes every check; a bug fails exactly the checks that
 name it, and any other check it fails says it follows from one of those ("because of"). Every file is
-graded by one `grade batch` per exercise (warm processes: the same verdicts as `grade exercise`)."""
+graded by one `grade batch` of every code exercise (warm processes: the same verdicts as `grade exercise`)."""
 
 from __future__ import annotations
 
@@ -82,21 +82,28 @@ def test_every_rewrite_applies_somewhere_and_each_exercise_has_variants():
 
 @pytest.fixture(scope="module")
 def verdicts(grade, tmp_path_factory) -> dict[str, dict]:
-    """Every corpus submission and metamorphic variant graded: id -> result (JSON)."""
-    found: dict[str, dict] = {}
+    """Every corpus submission and metamorphic variant graded, by one `grade batch` of every code exercise
+    (student sNNN hands in the NNN-th submission of each exercise, in its NN-slug/ folder; results for
+    exercises a student did not hand in are left out): id -> result (JSON)."""
+    folder = tmp_path_factory.mktemp("corpus")
+    students = folder / "students"
+    submissions: dict[tuple[str, str], Submission] = {}
     for exercise, spec in SPECS.items():
-        folder = tmp_path_factory.mktemp(f"corpus-{exercise}")
-        students = folder / "students"
-        submissions = {f"s{i:03d}": s for i, s in enumerate(CORPUS_SUBMISSIONS + METAMORPHIC) if s.exercise == exercise}
-        for student, submission in submissions.items():
-            (students / student).mkdir(parents=True)
-            (students / student / spec.files[0]).write_text(submission.source)
-        ran = grade("batch", str(students), str(spec.id), "--workers", "2", "--out", str(folder / "grades.json"),
-                    timeout=1800)
-        assert ran.code in (0, 1), ran.stderr[-3000:]
-        for line in (folder / "grades.records.jsonl").read_text().splitlines():
-            record = json.loads(line)
-            found[submissions[record["student"]].id] = record["result"]
+        mine = [s for s in CORPUS_SUBMISSIONS + METAMORPHIC if s.exercise == exercise]
+        for i, submission in enumerate(mine):
+            (students / f"s{i:03d}" / exercise).mkdir(parents=True)
+            (students / f"s{i:03d}" / exercise / spec.files[0]).write_text(submission.source)
+            submissions[f"s{i:03d}", exercise] = submission
+    ran = grade("batch", str(students), *(str(spec.id) for spec in SPECS.values()), "--workers", "2",
+                "--out", str(folder / "grades.json"), timeout=2400)
+    assert ran.code in (0, 1), ran.stderr[-3000:]
+    found = {}
+    for line in (folder / "grades.records.jsonl").read_text().splitlines():
+        record = json.loads(line)
+        key = (record["student"], record["result"]["exercise"])
+        if key in submissions:
+            found[submissions[key].id] = record["result"]
+    assert len(found) == len(submissions)
     return found
 
 

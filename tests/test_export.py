@@ -46,7 +46,7 @@ def _secret_lines() -> dict[str, set[str]]:
 @pytest.fixture(scope="module")
 def student_copy(tmp_path_factory, grade) -> Path:
     out = tmp_path_factory.mktemp("export") / "course"
-    ran = grade("export", "student", str(out), "--jobs", "4", timeout=1200)
+    ran = grade("export", "student", str(out), "--jobs", "2", timeout=1800)
     assert ran.code == 0, ran.stderr + ran.stdout
     assert "Wrote" in ran.stdout and "02-forward, " in ran.stdout
     return out

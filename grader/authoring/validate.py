@@ -29,6 +29,7 @@ class Report:
     kind: str
     solution: str = "-"
     starter: str = "-"
+    starter_earns: str = "-"  # the points a starter earns as shipped: what a student gets for doing nothing
     mutants: str = "-"
     beyond: str = "-"  # checks the mutants fail besides those that name their bugs
     alternatives: str = "-"
@@ -71,6 +72,7 @@ def judge_code(spec: ExerciseSpec, results: dict[str, ExerciseResult]) -> Report
 
     starter = results["starter-1"]
     report.starter = "fails" if not starter.passed else "PASSES"
+    report.starter_earns = f"{starter.score:g}/{starter.max_score:g}"
     if starter.passed:
         report.problems.append("the starter passes every check: a student would have nothing to do")
 
@@ -179,6 +181,7 @@ def validate_quiz(spec: ExerciseSpec) -> Report:
     report.solution = "answers compute" if not broken else f"FAILS {len(broken)}"
     starter = grade_quiz(spec, None, QUIZ_STUDENTS[0])
     report.starter = "fails" if not starter.passed else "PASSES"
+    report.starter_earns = f"{starter.score:g}/{starter.max_score:g}"
     if starter.passed:
         report.problems.append("the starter answers file passes: it must not hold the answers")
     report.seconds = time.monotonic() - started

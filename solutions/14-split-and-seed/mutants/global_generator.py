@@ -1,0 +1,21 @@
+"""Exercise 14, a mistake: random_split without a generator: it draws from torch's global generator, and the seed
+is ignored."""
+
+import random
+
+import numpy as np
+import torch
+from torch.utils.data import Subset, random_split
+
+
+def split(dataset, val_fraction, seed):
+    n_val = int(len(dataset) * val_fraction)
+    n_train = len(dataset) - n_val
+    train_set, val_set = random_split(dataset, [n_train, n_val])
+    return train_set, val_set
+
+
+def seed_everything(seed):
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)

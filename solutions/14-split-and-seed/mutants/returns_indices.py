@@ -1,0 +1,20 @@
+"""Exercise 14, a mistake: the two lists of indices are returned, not the parts of the dataset they choose."""
+
+import random
+
+import numpy as np
+import torch
+from torch.utils.data import Subset, random_split
+
+
+def split(dataset, val_fraction, seed):
+    n_val = int(len(dataset) * val_fraction)
+    generator = torch.Generator().manual_seed(seed)
+    perm = torch.randperm(len(dataset), generator=generator).tolist()
+    return perm[n_val:], perm[:n_val]
+
+
+def seed_everything(seed):
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)

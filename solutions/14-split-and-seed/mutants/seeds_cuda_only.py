@@ -1,0 +1,22 @@
+"""Exercise 14, a mistake: seed_everything seeds the GPUs (torch.cuda.manual_seed_all) but not torch's CPU
+generator."""
+
+import random
+
+import numpy as np
+import torch
+from torch.utils.data import Subset, random_split
+
+
+def split(dataset, val_fraction, seed):
+    n_val = int(len(dataset) * val_fraction)
+    n_train = len(dataset) - n_val
+    generator = torch.Generator().manual_seed(seed)
+    train_set, val_set = random_split(dataset, [n_train, n_val], generator=generator)
+    return train_set, val_set
+
+
+def seed_everything(seed):
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.cuda.manual_seed_all(seed)

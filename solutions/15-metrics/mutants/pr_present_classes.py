@@ -1,0 +1,39 @@
+"""Mutant: precision and recall only for the classes that occur in the labels."""
+
+import torch
+
+
+def predictions(logits):
+    """The predicted class of each sample: the index of its largest logit, shape [N]."""
+    return logits.argmax(dim=1)
+
+
+def accuracy(logits, labels):
+    """The fraction of samples whose predicted class is their label, as a Python float."""
+    return (predictions(logits) == labels).float().mean().item()
+
+
+def confusion_matrix(logits, labels, num_classes):
+    """[C, C] counts: row i, column j counts the samples of true class i predicted as class j."""
+    pairs = labels * num_classes + predictions(logits)
+    counts = torch.bincount(pairs, minlength=num_classes * num_classes)
+    return counts.view(num_classes, num_classes)
+
+
+def precision_recall(logits, labels, num_classes):
+    """Per-class precision and recall, two float tensors of shape [C]."""
+    predicted = predictions(logits)
+    precision, recall = [], []
+    for k in torch.unique(labels):
+        correct = ((predicted == k) & (labels == k)).sum().item()
+        precision.append(correct / max((predicted == k).sum().item(), 1))
+        recall.append(correct / (labels == k).sum().item())
+    return torch.tensor(precision), torch.tensor(recall)
+
+
+def macro_f1(logits, labels, num_classes):
+    """The mean over the C classes of each class's F1 score (0 where precision + recall is 0), a float."""
+    precision, recall = precision_recall(logits, labels, num_classes)
+    total = precision + recall
+    f1 = torch.where(total > 0, 2 * precision * recall / total.clamp(min=1e-12), torch.zeros_like(total))
+    return f1.mean().item()
