@@ -1,6 +1,7 @@
 """Benchmark `grade batch` against the naive baseline, in one run.
 
     python bench/batch.py [--students 40] [--exercises 1 2 3 4 5] [--workers 2] [--baseline-students 6]
+                          [--compare-huge-pages [--rounds 3]]
     python bench/batch.py --resume-check [--students 500] [--exercises 1 2 3]
 
 Makes a synthetic class (a seeded mix per student and exercise: the reference solution, a correct
@@ -15,7 +16,11 @@ once, then times
 
 and reports submissions per second for both, the ratio, the batch's peak memory, and the overhead per
 submission above the checks' own compute (worker seconds per submission minus the time spent inside
-the checks, from each result). Verdicts of the sampled submissions must be identical.
+the checks, from each result), and the CPU each kind of process took (the CLI, warm processes, the
+gradings they fork, zygotes, probe workers). Verdicts of the sampled submissions must be identical.
+--compare-huge-pages grades the class again --rounds times with a warm process's memory in huge pages
+and as often with it in 4 KiB pages (TORCHGRADE_HUGE_PAGES=0), alternately, and reports the median
+ratio (`--baseline-students 0` skips the baseline).
 
 --resume-check grades the class uninterrupted, then again with a Ctrl-C half-way and --resume, and
 compares the two gradebooks. Results go to stdout as text and to --json if given. Not a test: numbers
@@ -29,6 +34,7 @@ import csv
 import json
 import os
 import random
+import resource
 import shutil
 import signal
 import subprocess
@@ -70,25 +76,64 @@ def make_class(folder: Path, students: int, exercises: list[int], seed: int = 0)
     return kinds
 
 
-class PeakMemory:
-    """Peak of the summed PSS of a process and all its descendants, sampled every `every` seconds.
-    Reading PSS walks every page table of every process (`smaps_rollup`): sampled every 0.1 s it took
-    about 15% of this 2-core machine's CPU away from the batch it measured; every second, about 1.5%."""
+class TreeSampler:
+    """Samples a process tree every `every` seconds: the peak of its summed proportional memory (PSS),
+    and the CPU each kind of grader process used (named by `isolation.name_process`). Reading PSS walks
+    every page table of every process (`smaps_rollup`): sampled every 0.1 s it took about 15% of this
+    2-core machine's CPU away from the batch it measured; every second, about 1.5%.
+
+    CPU by kind comes from the long-lived processes' counters, last seen up to `every` seconds before
+    they end: a warm process's own time (tg-pool), its zygote's own (tg-zygote: mostly fork()), the
+    zygote's reaped children (tg-worker: the probes), the warm process's reaped children (tg-grading:
+    pytest and the judge); the CLI is what is left of the tree's total (`cpu_by_kind`)."""
 
     def __init__(self, pid: int, every: float = 1.0):
         self.pid, self.peak, self.every = pid, 0, every
+        self.seen: dict[int, tuple[str, float, float]] = {}  # pid: (name, own CPU s, reaped children's CPU s)
+        self._cpu_before = _children_cpu()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
         while not self._stop.wait(self.every):
-            self.peak = max(self.peak, sum(_pss(p) for p in _tree(self.pid)))
+            tree = _tree(self.pid)
+            self.peak = max(self.peak, sum(_pss(p) for p in tree))
+            for pid in tree:
+                if (counters := _cpu(pid)) is not None and counters[0] in ("tg-pool", "tg-zygote"):
+                    self.seen[pid] = counters
 
     def stop(self) -> int:
         self._stop.set()
         self._thread.join()
+        self.total_cpu = _children_cpu() - self._cpu_before
         return self.peak
+
+    def cpu_by_kind(self) -> dict[str, float]:
+        """CPU seconds by kind of process, and the share of the tree's total each took."""
+        kinds = {"cli": 0.0, "tg-pool": 0.0, "tg-grading": 0.0, "tg-zygote": 0.0, "tg-worker": 0.0}
+        for name, own, children in self.seen.values():
+            kinds[name] += own
+            kinds["tg-worker" if name == "tg-zygote" else "tg-grading"] += children
+        kinds["cli"] = max(0.0, self.total_cpu - sum(kinds.values()))
+        total = self.total_cpu or 1.0
+        return {kind: {"cpu_s": round(seconds, 1), "share": round(seconds / total, 3)} for kind, seconds in kinds.items()}
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _cpu(pid: int) -> tuple[str, float, float] | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_bytes()
+        name = stat[stat.find(b"(") + 1:stat.rfind(b")")].decode(errors="replace")
+        fields = stat[stat.rfind(b")") + 2:].split()
+        tick = os.sysconf("SC_CLK_TCK")
+        return name, (int(fields[11]) + int(fields[12])) / tick, (int(fields[13]) + int(fields[14])) / tick
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def _tree(root: int) -> list[int]:
@@ -122,15 +167,15 @@ def grade_cmd(*args: str) -> list[str]:
 
 
 def run_batch(students: Path, exercises: list[int], workers: int, out: Path, env: dict[str, str],
-              extra: tuple[str, ...] = ()) -> tuple[float, int, subprocess.CompletedProcess[str]]:
+              extra: tuple[str, ...] = ()) -> tuple[float, TreeSampler, subprocess.CompletedProcess[str]]:
     started = time.monotonic()
     proc = subprocess.Popen(grade_cmd("batch", str(students), *map(str, exercises), "--workers", str(workers),
                                       "--out", str(out), *extra),
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    memory = PeakMemory(proc.pid)
+    sampler = TreeSampler(proc.pid)
     out_text, err_text = proc.communicate()
-    peak = memory.stop()
-    return time.monotonic() - started, peak, subprocess.CompletedProcess(proc.args, proc.returncode, out_text, err_text)
+    sampler.stop()
+    return time.monotonic() - started, sampler, subprocess.CompletedProcess(proc.args, proc.returncode, out_text, err_text)
 
 
 def benchmark(args: argparse.Namespace, work: Path, env: dict[str, str]) -> dict:
@@ -141,14 +186,20 @@ def benchmark(args: argparse.Namespace, work: Path, env: dict[str, str]) -> dict
         reference = next((ROOT / "solutions" / SLUGS[ex]).glob("*.py"))
         subprocess.run(grade_cmd("exercise", str(ex), "--submission", str(reference), "--format", "json"), env=env,
                        capture_output=True, check=False)
-    out = work / "grades.json"
-    wall, peak, ran = run_batch(students, args.exercises, args.workers, out, env)
-    if ran.returncode != 0:
-        sys.exit(f"grade batch failed ({ran.returncode}):\n{ran.stderr[-3000:]}")
-    records = [json.loads(line) for line in (work / "grades.records.jsonl").read_text().splitlines()]
-    batched = {(r["student"], int(r["result"]["exercise_id"])): r["result"] for r in records}
+    batched, figures = graded_batch(args, students, work / "grades.json", env)
     tasks = len(batched)
-    check_seconds = sum(sum(c["duration"] for c in r["checks"]) for r in batched.values())
+    also = {}
+    if args.compare_huge_pages:  # the class again, alternately with and without huge pages, `--rounds` times
+        rounds = []
+        for number in range(args.rounds):
+            pair = {}
+            for pages, extra in (("huge", {}), ("4k", {"TORCHGRADE_HUGE_PAGES": "0"})):
+                again, pair[pages] = graded_batch(args, students, work / f"{pages}-{number}" / "grades.json",
+                                                  {**env, **extra})
+                pair[pages]["verdicts_as_first_batch"] = all(_verdicts(again[k]) == _verdicts(r) for k, r in batched.items())
+            rounds.append(pair)
+        ratios = sorted(p["huge"]["submissions_per_s"] / p["4k"]["submissions_per_s"] for p in rounds)
+        also["huge_pages"] = {"rounds": rounds, "median_speedup": round(ratios[len(ratios) // 2], 3)}
 
     sample = sorted({s for s, _ in kinds})[: args.baseline_students]
     pairs = [(s, ex) for s in sample for ex in args.exercises]
@@ -164,23 +215,40 @@ def benchmark(args: argparse.Namespace, work: Path, env: dict[str, str]) -> dict
         baseline = dict(pool.map(naive, pairs))
     baseline_wall = time.monotonic() - started
     mismatches = [f"{s} exercise {ex}" for (s, ex), result in baseline.items()
-                  if [(c["id"], c["status"], c["points"]) for c in result["checks"]]
-                  != [(c["id"], c["status"], c["points"]) for c in batched[(s, ex)]["checks"]]]
-    batch_rate, baseline_rate = tasks / wall, len(pairs) / baseline_wall
+                  if _verdicts(result) != _verdicts(batched[(s, ex)])]
+    batch_rate, baseline_rate = figures["submissions_per_s"], len(pairs) / baseline_wall if pairs else 0.0
     return {
         "machine": {"cores": os.cpu_count(), "python": sys.version.split()[0]},
         "class": {"students": args.students, "exercises": args.exercises, "submissions": tasks,
                   "mix": {k: sum(1 for v in kinds.values() if v.startswith(k)) for k in ("reference", "alternative", "mutant")}},
-        "batch": {"workers": args.workers, "wall_s": round(wall, 2), "submissions_per_s": round(batch_rate, 3),
-                  "peak_pss_mib": round(peak / 2**20, 1),
-                  "checks_s_per_submission": round(check_seconds / tasks, 4),
-                  "worker_s_per_submission": round(wall * args.workers / tasks, 4),
-                  "overhead_ms_per_submission": round(1000 * (wall * args.workers - check_seconds) / tasks, 1)},
+        "batch": figures,
         "baseline": {"parallel": args.workers, "submissions": len(pairs), "wall_s": round(baseline_wall, 2),
                      "submissions_per_s": round(baseline_rate, 3)},
-        "speedup": round(batch_rate / baseline_rate, 2),
+        "speedup": round(batch_rate / baseline_rate, 2) if baseline_rate else None,
         "verdict_mismatches": mismatches,
+        **also,
     }
+
+
+def graded_batch(args: argparse.Namespace, students: Path, out: Path, env: dict[str, str]) -> tuple[dict, dict]:
+    """One `grade batch` of the class: each submission's result, and the batch's figures."""
+    wall, sampler, ran = run_batch(students, args.exercises, args.workers, out, env)
+    if ran.returncode != 0:
+        sys.exit(f"grade batch failed ({ran.returncode}):\n{ran.stderr[-3000:]}")
+    records = [json.loads(line) for line in (out.parent / "grades.records.jsonl").read_text().splitlines()]
+    batched = {(r["student"], int(r["result"]["exercise_id"])): r["result"] for r in records}
+    tasks = len(batched)
+    check_seconds = sum(sum(c["duration"] for c in r["checks"]) for r in batched.values())
+    return batched, {"workers": args.workers, "wall_s": round(wall, 2), "submissions_per_s": round(tasks / wall, 3),
+                     "peak_pss_mib": round(sampler.peak / 2**20, 1),
+                     "checks_s_per_submission": round(check_seconds / tasks, 4),
+                     "worker_s_per_submission": round(wall * args.workers / tasks, 4),
+                     "overhead_ms_per_submission": round(1000 * (wall * args.workers - check_seconds) / tasks, 1),
+                     "cpu_by_process_kind": sampler.cpu_by_kind()}
+
+
+def _verdicts(result: dict) -> list[tuple]:
+    return [(c["id"], c["status"], c["points"]) for c in result["checks"]]
 
 
 def resume_check(args: argparse.Namespace, work: Path, env: dict[str, str]) -> dict:
@@ -218,6 +286,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--baseline-students", type=int, default=6)
     parser.add_argument("--resume-check", action="store_true")
+    parser.add_argument("--compare-huge-pages", action="store_true",
+                        help="Grade the class again, alternately with and without huge pages, --rounds times.")
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--json", type=Path, help="Also write the figures here.")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="torchgrade-bench-") as scratch:

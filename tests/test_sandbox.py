@@ -4,8 +4,15 @@ capped by address space (initialising CUDA maps ~17 GiB of virtual memory)."""
 
 from __future__ import annotations
 
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
 import torch  # noqa: F401 - as in the grading process: torch is imported before the zygote is forked
 
 from grader.runner.sandbox import ProbeJob, Sandbox
@@ -52,6 +59,81 @@ def test_the_graders_processes_are_named(tmp_path):
     assert outcome.status == "ok", outcome
     if Path("/proc/self/comm").exists():
         assert outcome.value == ["tg-worker", "tg-zygote"]
+
+
+def test_a_worker_never_loads_the_test_framework(tmp_path):
+    """Probes import the check helpers (`grader.checks.*`); none of them brings pytest into a worker,
+    which would cost every probe its import (about 0.2 s) and put the test framework in student code's
+    reach. Run from a process without pytest, as a grading process forks its zygote before importing it."""
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "student.py").write_text("VALUE = 1\n")
+    work = tmp_path / "work"
+    work.mkdir()
+    script = f"""
+import json, sys
+import torch
+from grader.runner.sandbox import ProbeJob, Sandbox
+assert "pytest" not in sys.modules
+sandbox = Sandbox(preload=[])
+outcome = sandbox.run(ProbeJob(code_dir={str(code)!r}, module="student", probe_file={PROBES!r},
+                               probe_name="test_framework_loaded", kwargs={{}}, time_s=30, memory_mb=1024,
+                               work_dir={str(work)!r}, cuda=False))
+sandbox.close()
+print(json.dumps([outcome.status, outcome.value]))
+"""
+    ran = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                         cwd=Path(__file__).resolve().parent.parent)
+    assert ran.returncode == 0, ran.stderr
+    assert json.loads(ran.stdout.splitlines()[-1]) == ["ok", []]
+
+
+def _thp_mode() -> str:
+    try:
+        text = Path("/sys/kernel/mm/transparent_hugepage/enabled").read_text()
+    except OSError:
+        return "none"
+    return text[text.index("[") + 1:text.index("]")] if "[" in text else "none"
+
+
+@pytest.mark.parametrize("asked", [True, False], ids=["huge-pages", "kept-small"])
+def test_a_warm_processs_zygote_holds_its_memory_in_huge_pages_and_its_workers_still_compute(tmp_path, monkeypatch,
+                                                                                            asked):
+    """A warm process's sandbox (huge_pages=True) collapses torch's memory into huge pages before it forks
+    the zygote and the zygote's own after preloading, where the kernel can (THP in "madvise" or "always"
+    mode, Linux 6.1+); workers forked from it run as before. TORCHGRADE_HUGE_PAGES=0 keeps 4 KiB pages."""
+    if not asked:
+        monkeypatch.setenv("TORCHGRADE_HUGE_PAGES", "0")
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "student.py").write_text("VALUE = 1\n")
+    sandbox = Sandbox(preload=["torchvision"], huge_pages=True)
+    try:
+        sums = []
+        for number in range(2):  # the import-check job, answered before preloading; then a preloaded one
+            work = tmp_path / f"work-{number}"
+            work.mkdir()
+            outcome = sandbox.run(ProbeJob(code_dir=str(code), module="student", probe_file=PROBES,
+                                           probe_name="torch_sum", kwargs={}, time_s=30, memory_mb=1024,
+                                           work_dir=str(work), cuda=False))
+            assert outcome.status == "ok", outcome
+            sums.append(outcome.value)
+        huge_kib, inherited_kib = _huge_kib(sandbox.pid), _huge_kib(os.getpid())
+    finally:
+        sandbox.close()
+    assert sums == [499500, 499500]
+    kernel = tuple(int(part) for part in re.findall(r"\d+", platform.release())[:2])
+    if _thp_mode() == "madvise" and kernel >= (6, 1):
+        # Kept small, the zygote has no huge page but those it shares with this process (which an earlier
+        # sandbox made here may have collapsed).
+        assert (huge_kib > 100 * 1024) if asked else (huge_kib <= inherited_kib), (huge_kib, inherited_kib)
+
+
+def _huge_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith("AnonHugePages:"):
+            return int(line.split()[1])
+    raise AssertionError("no AnonHugePages line")
 
 
 def test_a_probe_can_set_up_an_environment_before_the_student_module_is_imported(tmp_path):

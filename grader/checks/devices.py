@@ -15,17 +15,19 @@ without a GPU and run on the GPU as well when there is one.
 from __future__ import annotations
 
 import contextlib
-from typing import Any, Iterator
-
-import pytest
+from typing import TYPE_CHECKING, Any, Iterator
 
 from grader.checks import pristine  # PyTorch's own functions, bound before any student code is imported
+
+if TYPE_CHECKING:
+    import pytest
 
 PLACEHOLDER = 0.0  # what `.item()` / `float()` of a stand-in GPU tensor returns
 
 
 def on_devices(*devices: str) -> pytest.MarkDecorator:
     """Run a check once per device; a `cuda` run is skipped, and reported so, where there is no GPU."""
+    import pytest  # here, not at the top: probes import this module too, and a worker never loads pytest
     params = [pytest.param(d, marks=pytest.mark.cuda, id=d) if d.startswith("cuda") else pytest.param(d, id=d)
               for d in devices]
     return pytest.mark.parametrize("device", params)

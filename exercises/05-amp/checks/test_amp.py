@@ -52,6 +52,14 @@ def _done(run, check: str):
                      "observed.no-finished-step", check)
 
 
+def _mixed_precision(run, device: str) -> None:
+    """The parameters' dtype, the cleared gradients and the returned loss are judged on a mixed-precision
+    step: one whose forward pass ran under autocast at least once. A step with none (the float32 step the
+    exercise starts from) fails here "because of" autocast-forward, which says what is missing."""
+    if run["forwards"] and not any(f["autocast"][device] for f in run["forwards"]):
+        fail("observed.not-mixed-precision", device=device, because_of="autocast-forward")
+
+
 def _regions(run) -> dict:
     regions = run["autocast_regions"]
     if not regions:
@@ -103,6 +111,7 @@ def test_float32_parameters(student, device):
     run = _run(student, device)
     forwards = _observed(run, run["forwards"], said("phrase.a-forward-pass"), "observed.model-never-called",
                          "float32-parameters")
+    _mixed_precision(run, device)
     changed = [f for f in forwards if f["param_dtypes"] != ["torch.float32"]]
     after = run["param_dtypes_after"]
     if changed or after != ["torch.float32"]:
@@ -155,6 +164,7 @@ def test_fresh_gradients(student, device):
     run = _run(student, device)
     _observed(run, [s for s in run["steps"] if s["optimizer_calls"]], said("phrase.an-optimizer-step"),
               "fresh-gradients.never-stepped", "fresh-gradients")
+    _mixed_precision(run, device)
     for number, step in enumerate(run["steps"], start=1):
         if step["optimizer_step"] == "stale":
             fail("fresh-gradients.stale", step=number)
@@ -165,6 +175,7 @@ def test_fresh_gradients(student, device):
 @on_devices("cpu", "cuda")
 def test_returns_loss(student, device):
     run = _run(student, device)
+    _mixed_precision(run, device)
     for step, seen in zip(_done(run, "returns-loss"), run["losses"]):
         returned = step["returned"]
         if returned["kind"] == "tensor":
