@@ -22,20 +22,6 @@ def process_names(module) -> list:
         return [None, None]
 
 
-def test_framework_loaded(module) -> list:
-    """Which of pytest's modules are in this worker once the probe helpers of every exercise are imported."""
-    import sys
-
-    import grader.checks.compare  # noqa: F401
-    import grader.checks.data  # noqa: F401
-    import grader.checks.devices  # noqa: F401
-    import grader.checks.independence  # noqa: F401
-    import grader.checks.observe  # noqa: F401
-    import grader.checks.spies  # noqa: F401
-
-    return sorted(name for name in sys.modules if name == "pytest" or name.startswith("_pytest"))
-
-
 def torch_sum(module) -> int:
     """A sum torch computes in the worker."""
     import torch
