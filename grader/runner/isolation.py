@@ -100,8 +100,8 @@ def collapse_into_huge_pages() -> int:
     """Move this process's anonymous memory (torch and the other preloaded modules' heap) into 2 MiB
     transparent huge pages, so each fork() copies and each exit tears down a few hundred page-table
     entries instead of ~100 000: a fork-and-exit of a process holding torch goes from about 22 ms of CPU
-    to about 10 (`bench/batch.py --compare-huge-pages` measures what a batch gains). A child's first write to a shared huge page
-    splits it and copies 4 KiB, as before. Linux 6.1+ with THP in "madvise" or "always" mode; elsewhere
+    to about 10 (`bench/batch.py --compare-huge-pages` measures what a batch gains). A child's first
+    write to a shared huge page splits it and copies 4 KiB, as before. Linux 6.1+ with THP in "madvise" or "always" mode; elsewhere
     (or when the kernel has no huge page to give) nothing changes. Returns the bytes collapsed."""
     libc = _libc()
     if libc is None or os.environ.get(HUGE_PAGES_ENV) == "0":
