@@ -162,6 +162,14 @@ def _pss(pid: int) -> int:
     return 0
 
 
+def bench_env(scratch: Path) -> dict[str, str]:
+    """This environment without the grader's own settings, with a private reference cache in `scratch`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TORCHGRADE_", "PYTEST_", "GITHUB_"))}
+    env.update(TORCHGRADE_CACHE_DIR=str(scratch / "cache"), TORCHGRADE_PROGRESS=str(scratch / "progress.json"),
+               NO_COLOR="1", PYTHONPATH=str(ROOT))
+    return env
+
+
 def grade_cmd(*args: str) -> list[str]:
     return [sys.executable, "-m", "grader.cli", "--course", str(ROOT), *args]
 
@@ -293,9 +301,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="torchgrade-bench-") as scratch:
         work = Path(scratch)
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("TORCHGRADE_", "PYTEST_", "GITHUB_"))}
-        env.update(TORCHGRADE_CACHE_DIR=str(work / "cache"), TORCHGRADE_PROGRESS=str(work / "progress.json"),
-                   NO_COLOR="1", PYTHONPATH=str(ROOT))
+        env = bench_env(work)
         figures = resume_check(args, work, env) if args.resume_check else benchmark(args, work, env)
     text = json.dumps(figures, indent=2)
     print(text)

@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from batch import ROOT, TreeSampler, grade_cmd  # noqa: E402 - bench/ is a folder of scripts, not a package
+from batch import ROOT, TreeSampler, bench_env, grade_cmd  # noqa: E402 - bench/ is a folder of scripts, not a package
 
 GOAL_EXTRA_S = 0.7  # issue 24: within 0.7 s of importing torch and torchvision
 GOAL_PSS_MIB = 768  # Gradescope's default autograder memory
@@ -85,9 +85,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="Also write the figures here.")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="torchgrade-bench-") as scratch:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("TORCHGRADE_", "PYTEST_", "GITHUB_"))}
-        env.update(TORCHGRADE_CACHE_DIR=str(Path(scratch) / "cache"), TORCHGRADE_PROGRESS=str(Path(scratch) / "p.json"),
-                   NO_COLOR="1", PYTHONPATH=str(ROOT))
+        env = bench_env(Path(scratch))
         rows = []
         for number in args.exercises or code_exercises():
             rows.append(measure(number, args.repeat, env))

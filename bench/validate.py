@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from batch import ROOT, grade_cmd  # noqa: E402 - bench/ is a folder of scripts, not a package
+from batch import ROOT, bench_env, grade_cmd  # noqa: E402 - bench/ is a folder of scripts, not a package
 
 GOAL_COURSE_S, GOAL_ONE_S = 120, 20
 
@@ -32,9 +32,7 @@ def exercises() -> list[int]:
 
 def validate(numbers: list[int], jobs: int, scratch: Path) -> float:
     cache = Path(tempfile.mkdtemp(dir=scratch))
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TORCHGRADE_", "PYTEST_", "GITHUB_"))}
-    env.update(TORCHGRADE_CACHE_DIR=str(cache), TORCHGRADE_PROGRESS=str(cache / "p.json"), NO_COLOR="1",
-               PYTHONPATH=str(ROOT))
+    env = bench_env(cache)
     started = time.monotonic()
     done = subprocess.run(grade_cmd("validate", *map(str, numbers), "--jobs", str(jobs)), env=env,
                           capture_output=True, text=True, check=False)
